@@ -1,0 +1,93 @@
+"""One hierarchy for every platform failure, mapped to AWS error responses at the edge.
+
+Each subclass is named after an error shape of botocore's Lambda model; the
+HTTP status comes from that model (``api/spec.py``), never from here. Errors
+in user code are not exceptions: they are invocation results with a
+``FunctionError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LambdaError(Exception):
+    """A failure reported to the client as the AWS error shape ``shape``."""
+
+    shape: ClassVar[str] = "ServiceException"
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields  # extra modeled members, e.g. Reason, retryAfterSeconds
+
+
+class ServiceError(LambdaError):
+    shape = "ServiceException"
+
+
+class InvalidParameterValue(LambdaError):
+    shape = "InvalidParameterValueException"
+
+
+class InvalidRequestContent(LambdaError):
+    shape = "InvalidRequestContentException"
+
+
+class ResourceNotFound(LambdaError):
+    shape = "ResourceNotFoundException"
+
+
+class ResourceConflict(LambdaError):
+    shape = "ResourceConflictException"
+
+
+class PreconditionFailed(LambdaError):
+    shape = "PreconditionFailedException"
+
+
+class TooManyRequests(LambdaError):
+    shape = "TooManyRequestsException"
+
+
+class RequestTooLarge(LambdaError):
+    shape = "RequestTooLargeException"
+
+
+class UnsupportedMediaType(LambdaError):
+    shape = "UnsupportedMediaTypeException"
+
+
+class ProvisionedConcurrencyConfigNotFound(LambdaError):
+    shape = "ProvisionedConcurrencyConfigNotFoundException"
+
+
+class CodeStorageExceeded(LambdaError):
+    shape = "CodeStorageExceededException"
+
+
+class InvalidZipFile(LambdaError):
+    shape = "InvalidZipFileException"
+
+
+class ResourceNotReady(LambdaError):
+    shape = "ResourceNotReadyException"
+
+
+class ValidationError(LambdaError):
+    """Input that breaks a model constraint; AWS answers these as ``ValidationException``
+    (HTTP 400), a shape that is not in the Lambda model."""
+
+    shape = "ValidationException"
+
+
+class NotImplementedOperation(LambdaError):
+    """An operation of the model that Turnout does not implement yet."""
+
+    shape = "ServiceException"
+
+
+class UnknownOperation(LambdaError):
+    """A request that matches no operation of the model."""
+
+    shape = "UnknownOperationException"

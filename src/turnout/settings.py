@@ -1,0 +1,67 @@
+"""Platform settings: command-line options, each also settable as ``TURNOUT_<NAME>``.
+
+Defaults need nothing installed or started: state goes under ``./.turnout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 9001
+    data_dir: Path = Path(".turnout")
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    # Concurrency (AWS default account limit is 1000 concurrent executions).
+    account_concurrency: int = 1000
+    # Execution environments.
+    keep_alive_seconds: float = 300.0
+    max_environments: int = 64
+    max_parallel_cold_starts: int = 8
+    use_zygote: bool = True
+    # Asynchronous invocation: multiply AWS's retry delays (1.0 = AWS's ~1 and ~2 minutes).
+    async_retry_delay_scale: float = 1.0
+    async_consumers: int = 4
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _coerce(kind: object, text: str) -> object:
+    if kind in ("bool", bool):
+        return text.strip().lower() in {"1", "true", "yes", "on"}
+    if kind in ("int", int):
+        return int(text)
+    if kind in ("float", float):
+        return float(text)
+    if kind in ("Path", Path):
+        return Path(text)
+    return text
+
+
+def settings_from(argv: list[str] | None = None, environ: Mapping[str, str] | None = None,
+                  ) -> Settings:
+    """Build settings from ``TURNOUT_*`` variables, overridden by command-line options."""
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(prog="turnout serve", add_help=True)
+    values: dict[str, object] = {}
+    for field in fields(Settings):
+        flag = "--" + field.name.replace("_", "-")
+        parser.add_argument(flag, dest=field.name, default=None)
+        env_value = environ.get("TURNOUT_" + field.name.upper())
+        if env_value is not None:
+            values[field.name] = _coerce(field.type, env_value)
+    parsed = parser.parse_args(argv or [])
+    for field in fields(Settings):
+        given = getattr(parsed, field.name)
+        if given is not None:
+            values[field.name] = _coerce(field.type, given)
+    return Settings(**values)  # type: ignore[arg-type]
