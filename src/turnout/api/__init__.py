@@ -1,0 +1,1 @@
+"""The Lambda REST API: routes and shapes from botocore's model, handlers by operation name."""

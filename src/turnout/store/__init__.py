@@ -1,0 +1,1 @@
+"""Durable state: SQLite (WAL) behind one writer thread, and content-addressed code."""
