@@ -256,17 +256,20 @@ class Metrics:
               ) -> dict[str, Any]:
         """Per-``period`` windows of every matching series, as JSON-able data.
 
-        ``since``/``until`` are epoch seconds (default: the retained hour up to
-        ``now``); ``period`` is a multiple of 60 seconds, as in CloudWatch.
+        ``since``/``until`` are epoch seconds; windows start at multiples of
+        ``period`` (a multiple of 60 seconds, as in CloudWatch) and ``until`` is
+        exclusive. By default: everything retained, up to the window in progress.
         """
         if period <= 0 or period % 60:
             raise InvalidParameterValue("Period must be a positive multiple of 60 seconds.")
         now = self._clock.now() if now is None else now
-        until = now if until is None else until
+        if until is None:  # up to and including the window that holds ``now``
+            stop = (int(now // period) + 1) * period
+        else:
+            stop = -(-int(until) // period) * period
         earliest = (int(now // 60) - self._retention + 1) * 60
-        since = max(earliest, until - self._retention * 60 if since is None else since)
-        start = int(since // period) * period
-        stop = max(start, int(until))
+        since = max(earliest, stop - self._retention * 60 if since is None else since)
+        start = min(int(since // period) * period, stop)
         out = []
         for series in sorted(self._series):
             if series.function_name != function_name:
