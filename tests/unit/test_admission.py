@@ -24,7 +24,7 @@ def _fill(ledger: ConcurrencyLedger, function_name: str, owner: str | None = Non
         try:
             leases.append(ledger.acquire_nowait(function_name, owner))
         except TooManyRequests as error:
-            return leases, error.fields["Reason"]
+            return leases, str(error.fields["Reason"])
     raise AssertionError("never throttled")
 
 
@@ -68,8 +68,8 @@ def test_limits(account: int, reserved: dict[str, int], provisioned: dict[tuple[
     ledger = ConcurrencyLedger(account)
     for name, n in reserved.items():
         ledger.set_reserved(name, n)
-    for (name, owner), n in provisioned.items():
-        ledger.set_provisioned(owner, name, n)
+    for (name, slot_owner), n in provisioned.items():
+        ledger.set_provisioned(slot_owner, name, n)
     last_reason = ""
     for name, owner, expected in fills:
         leases, last_reason = _fill(ledger, name, owner)
@@ -204,7 +204,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def _pool_capacity(self) -> int:
         reserved = sum(n for n in self.reserved.values() if n is not None)
         provisioned = sum(n for (name, _), n in self.slots.items() if self.reserved[name] is None)
-        return max(0, self.ledger.account_limit - reserved - provisioned)
+        return max(0, self.ledger.account_limit - int(reserved) - int(provisioned))
 
     def _live(self) -> list[Lease]:
         return [lease for lease in self.leases if not lease.released]

@@ -83,7 +83,8 @@ ALIASES = {
          (InvalidParameterValue,
           "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")),
         (AccountConcurrency(1000), "canary", 1,
-         (InvalidParameterValue, "Alias with weights can not be used with Provisioned Concurrency")),
+         (InvalidParameterValue,
+          "Alias with weights can not be used with Provisioned Concurrency")),
         (AccountConcurrency(1000, {}, {"f": {"3": 5}}), "live", 1,
          (ResourceConflict, "Alias can't be used for Provisioned Concurrency configuration on "
                             "an already Provisioned version")),
