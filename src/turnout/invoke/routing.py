@@ -29,6 +29,7 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -99,9 +100,8 @@ class AliasRoute:
     weights: Mapping[str, float]
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where one invocation goes.
+class Target(NamedTuple):
+    """Where one invocation goes (a named tuple: built on every invocation, cheaply).
 
     ``resource`` is CloudWatch's ``Resource`` dimension: the function name for
     an unqualified call, else ``name:qualifier`` as invoked.
