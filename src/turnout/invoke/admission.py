@@ -66,21 +66,28 @@ class _Function:
 class Lease:
     """One running invocation's hold on concurrency; ``release()`` is idempotent."""
 
-    __slots__ = ("_ledger", "function_name", "owner", "provisioned", "released", "spillover")
+    __slots__ = ("_ledger", "_slots", "_state", "function_name", "owner", "released",
+                 "spillover")
 
     def __init__(self, ledger: ConcurrencyLedger, function_name: str, owner: str | None,
-                 provisioned: bool, spillover: bool) -> None:
+                 state: _Function, slots: _Slots | None, spillover: bool) -> None:
         self._ledger = ledger
+        self._state = state
+        self._slots = slots  # the provisioned slots this lease occupies, if any
         self.function_name = function_name
         self.owner = owner
-        self.provisioned = provisioned  # runs on a provisioned slot of ``owner``
         self.spillover = spillover  # wanted a provisioned slot, got on-demand
         self.released = False
+
+    @property
+    def provisioned(self) -> bool:
+        """Runs on a provisioned slot of ``owner`` (an environment initialised ahead)."""
+        return self._slots is not None
 
     def release(self) -> None:
         if not self.released:
             self.released = True
-            self._ledger._release(self)
+            self._ledger._release(self._state, self.owner, self._slots)
 
     def __enter__(self) -> Lease:
         return self
@@ -196,18 +203,11 @@ class ConcurrencyLedger:
         state = self._functions.get(function_name)
         if state is None:
             state = self._functions[function_name] = _Function()
-        if provisioned_owner is not None:
-            slots = state.owners.get(provisioned_owner)
-            if slots is not None:
-                if slots.busy < slots.size:
-                    slots.busy += 1
-                    state.provisioned_busy += 1
-                    return Lease(self, function_name, provisioned_owner, True, False)
-                spillover = True
-            else:
-                spillover = False
-        else:
-            spillover = False
+        wanted = None if provisioned_owner is None else state.owners.get(provisioned_owner)
+        if wanted is not None and wanted.busy < wanted.size:
+            wanted.busy += 1
+            state.provisioned_busy += 1
+            return Lease(self, function_name, provisioned_owner, state, wanted, False)
         reserved = state.reserved
         if reserved is not None:
             if state.on_demand >= reserved - state.provisioned_size:
@@ -217,18 +217,16 @@ class ConcurrencyLedger:
         else:
             self._unreserved_on_demand += 1
         state.on_demand += 1
-        if spillover:
-            state.owners[provisioned_owner].spillovers += 1  # type: ignore[index]
-        return Lease(self, function_name, provisioned_owner, False, spillover)
+        if wanted is not None:
+            wanted.spillovers += 1
+        return Lease(self, function_name, provisioned_owner, state, None, wanted is not None)
 
-    def _release(self, lease: Lease) -> None:
-        state = self._functions[lease.function_name]
-        if lease.provisioned:
-            slots = state.owners[lease.owner]  # type: ignore[index]
+    def _release(self, state: _Function, owner: str | None, slots: _Slots | None) -> None:
+        if slots is not None:
             slots.busy -= 1
             state.provisioned_busy -= 1
-            if slots.size == 0 and slots.busy == 0:
-                del state.owners[lease.owner]  # type: ignore[arg-type]
+            if slots.size == 0 and slots.busy == 0 and owner is not None:
+                state.owners.pop(owner, None)
         else:
             state.on_demand -= 1
             if state.reserved is None:
