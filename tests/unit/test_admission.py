@@ -284,6 +284,6 @@ class LedgerMachine(RuleBasedStateMachine):
         assert snapshot.in_use == len(self._live())
 
 
-LedgerMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40,
+LedgerMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=40,
                                            deadline=None)
 test_ledger_machine = LedgerMachine.TestCase

@@ -118,6 +118,9 @@ def test_provisioned_concurrency_figures() -> None:
     assert window["ProvisionedConcurrencySpilloverInvocations"] == 1
     assert window["ConcurrentExecutions"] == 3
     metrics.finished(LIVE_3, duration_ms=1.0, error=False, provisioned=True)
+    (window,) = _windows(metrics.query("orders", since=START, until=START + 60),
+                         "orders:live", "3")
+    assert window["ProvisionedConcurrencyInvocations"] == 1
     assert 'turnout_provisioned_concurrent_executions{function_name="orders",' \
            'resource="orders:live",executed_version="3"} 1' in metrics.render_prometheus()
 

@@ -33,6 +33,8 @@ _COUNTERS = (
     ("errors", "errors", "Errors", "Invocations that ended in a function error."),
     ("throttles", "throttles", "Throttles", "Invocation requests refused for concurrency."),
     ("cold_starts", "cold_starts", "ColdStarts", "Invocations that initialised an environment."),
+    ("provisioned_invocations", "provisioned_concurrency_invocations",
+     "ProvisionedConcurrencyInvocations", "Invocations that ran on provisioned concurrency."),
     ("spillovers", "provisioned_concurrency_spillover_invocations",
      "ProvisionedConcurrencySpilloverInvocations",
      "Invocations on on-demand concurrency while all provisioned slots were busy."),
@@ -55,13 +57,15 @@ class Series(NamedTuple):
 
 class _Counts:
     __slots__ = ("async_dropped", "async_received", "cold_starts", "dead_letter_errors",
-                 "destination_failures", "errors", "invocations", "spillovers", "throttles")
+                 "destination_failures", "errors", "invocations", "provisioned_invocations",
+                 "spillovers", "throttles")
 
     def __init__(self) -> None:
         self.invocations = 0
         self.errors = 0
         self.throttles = 0
         self.cold_starts = 0
+        self.provisioned_invocations = 0
         self.spillovers = 0
         self.async_received = 0
         self.async_dropped = 0
@@ -154,9 +158,11 @@ class Metrics:
         """An invocation ended; ``init_duration_ms`` is set for a cold start."""
         state, minute = self._now(series)
         state.inflight -= 1
+        totals = state.totals
         if provisioned:
             state.inflight_provisioned -= 1
-        totals = state.totals
+            minute.provisioned_invocations += 1
+            totals.provisioned_invocations += 1
         minute.invocations += 1
         totals.invocations += 1
         if error:
