@@ -217,9 +217,11 @@ class ConcurrencyLedger:
         else:
             self._unreserved_on_demand += 1
         state.on_demand += 1
-        if wanted is not None:
+        spillover = False
+        if wanted is not None and wanted.size > 0:  # provisioned, all slots busy
             wanted.spillovers += 1
-        return Lease(self, function_name, provisioned_owner, state, None, wanted is not None)
+            spillover = True
+        return Lease(self, function_name, provisioned_owner, state, None, spillover)
 
     def _release(self, state: _Function, owner: str | None, slots: _Slots | None) -> None:
         if slots is not None:
