@@ -50,6 +50,9 @@ _COUNTERS = (
 
 
 class Series(NamedTuple):
+    """One metric series. Asynchronous counters recorded before a version is
+    chosen (``AsyncEventsReceived``) use ``executed_version=""``."""
+
     function_name: str
     resource: str  # "orders" or "orders:live"
     executed_version: str
@@ -235,7 +238,7 @@ class Metrics:
         histograms in seconds (``turnout_duration_seconds`` ...), labelled
         ``function_name``, ``resource`` and ``executed_version``.
         """
-        items = sorted(self._series.items())
+        items = sorted(self._series.items(), key=lambda item: item[0])
         labels = [(_labels(series), state) for series, state in items]
         lines: list[str] = []
         for attr, prom, _, text in _COUNTERS:
