@@ -245,3 +245,29 @@ def test_delivered_records_leave_the_outbox(tmp_path: Path) -> None:
         assert await queue.outbox.next_due() is None
 
     with_queue(tmp_path, body)
+
+
+def test_a_cancelled_caller_does_not_stop_the_writer_thread(tmp_path: Path) -> None:
+    """A request cancelled while its write waits (e.g. a client hanging up on an enqueue)
+    must not kill the one writer thread every later enqueue depends on."""
+    import threading
+
+    from turnout.store.db import Database
+
+    async def main() -> int:
+        db = Database(tmp_path / "t.sqlite3", "CREATE TABLE t (n INTEGER);")
+        await db.open()
+        gate = threading.Event()
+        blocker = asyncio.ensure_future(db.run(lambda c: gate.wait(5.0)))
+        await asyncio.sleep(0)  # the writer thread now holds the blocker
+        waiting = asyncio.ensure_future(db.run(lambda c: c.execute("INSERT INTO t VALUES (1)")))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        gate.set()
+        await blocker
+        await asyncio.wait_for(db.run(lambda c: c.execute("INSERT INTO t VALUES (2)")), 5.0)
+        count: int = await db.run(lambda c: c.execute("SELECT COUNT(*) FROM t").fetchone()[0])
+        await db.close()
+        return count
+
+    assert asyncio.run(main()) in (1, 2)  # the cancelled write may or may not have run
