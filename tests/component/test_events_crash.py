@@ -77,11 +77,12 @@ def test_acknowledged_events_survive_kill_9_and_all_run_after_restart(tmp_path: 
         assert counts[EventState.QUEUED] == EVENTS - LEASED
         assert counts[EventState.RUNNING] == LEASED
         ran: list[bytes] = []
-        in_flight = 0
+        in_flight = throttled = 0
 
         async def slow(event: QueuedEvent) -> InvokeOutcome:  # reserved concurrency 2
-            nonlocal in_flight
-            if in_flight >= 2:  # admission, the real guard; ``eligible`` is only a hint
+            nonlocal in_flight, throttled
+            if in_flight >= 2:  # what admission would do
+                throttled += 1
                 raise TooManyRequests("Rate Exceeded.")
             in_flight += 1
             try:
@@ -95,7 +96,7 @@ def test_acknowledged_events_survive_kill_9_and_all_run_after_restart(tmp_path: 
             queue, slow, lambda name, qualifier: EventInvokeConfig(),
             place=Place("000000000000", "us-east-1", tmp_path),
             enqueue_function=EventEnqueuer(queue.enqueue, clock), clock=clock,
-            options=ConsumerOptions(workers=4), eligible=lambda name: in_flight < 2)
+            options=ConsumerOptions(workers=4), reserved_concurrency=lambda name: 2)
         task = asyncio.create_task(consumer.run())
         deadline = time.monotonic() + 45.0
         try:
@@ -110,6 +111,7 @@ def test_acknowledged_events_survive_kill_9_and_all_run_after_restart(tmp_path: 
             counts = await queue.counts()
             await queue.close()
         assert counts[EventState.DONE] == EVENTS
+        assert throttled == 0  # the consumer kept to the reserved concurrency by itself
         assert sorted(ran) == sorted(b'{"n": %d}' % n for n in range(EVENTS))
 
     asyncio.run(restart())

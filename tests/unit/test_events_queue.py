@@ -81,23 +81,29 @@ def test_claim_leases_due_events_oldest_first(tmp_path: Path) -> None:
     with_queue(tmp_path, body)
 
 
-def test_claim_skips_functions_that_are_not_eligible(tmp_path: Path) -> None:
+def test_claim_takes_no_more_of_a_function_than_its_capacity(tmp_path: Path) -> None:
     asked: list[str] = []
+    free = {"busy": 0, "two": 2, "many": 100}
 
-    def eligible(name: str) -> bool:
+    def capacity(name: str) -> int:
         asked.append(name)
-        return name == "free"
+        return free[name]
 
     async def body(queue: EventQueue) -> None:
-        await queue.enqueue("busy", None, b"{}", "b1", T0)
-        await queue.enqueue("free", None, b"{}", "f1", T0 + 1)
-        claimed = await queue.claim(T0 + 2, 10, LEASE, eligible)
-        assert [e.id for e in claimed] == ["f1"]
-        assert await queue.claim(T0 + 2, 10, LEASE, eligible) == []
-        assert [e.id for e in await queue.claim(T0 + 2, 10, LEASE)] == ["b1"]
+        for index in range(3):
+            await queue.enqueue("busy", None, b"{}", f"b{index}", T0 + index)
+            await queue.enqueue("two", None, b"{}", f"t{index}", T0 + index)
+            await queue.enqueue("many", None, b"{}", f"m{index}", T0 + index)
+        claimed = await queue.claim(T0 + 5, 4, LEASE, capacity)
+        assert [e.id for e in claimed] == ["t0", "m0", "t1", "m1"]  # oldest first
+        free["two"] = 0
+        assert [e.id for e in await queue.claim(T0 + 5, 10, LEASE, capacity)] == ["m2"]
+        assert await queue.claim(T0 + 5, 10, LEASE, capacity) == []
+        assert [e.id for e in await queue.claim(T0 + 5, 10, LEASE)] == ["b0", "b1", "b2",
+                                                                        "t2"]
 
     with_queue(tmp_path, body)
-    assert sorted(set(asked)) == ["busy", "free"]
+    assert sorted(set(asked)) == ["busy", "many", "two"]
 
 
 def _error(payload: bytes = b'{"errorMessage": "boom"}') -> InvokeOutcome:

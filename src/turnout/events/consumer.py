@@ -1,11 +1,13 @@
-"""The consumer: worker tasks that run queued events and a task that empties the outbox.
+"""The consumer: a dispatcher, worker tasks that run queued events, and a task that
+empties the outbox.
 
-Each worker claims one due event at a time under a lease, asks the injected ``invoke``
-to run it (the same path as a synchronous call: routing, admission, pool), applies the
-pure ``decide``, and stores outcome, next state and destination records in one
-transaction. Workers sleep on the ``Clock`` until the next event is due, a new event is
-enqueued, or ``notify()`` is called (the platform calls it when concurrency frees up, so
-events that were not ``eligible`` are tried again at once).
+The dispatcher claims as many due events as there are idle workers (leased, oldest
+first, no more of one function than its reserved concurrency) and hands them over. A worker asks
+the injected ``invoke`` to run its event (the same path as a synchronous call: routing,
+admission, pool), applies the pure ``decide``, and stores outcome, next state and
+destination records in one transaction. The dispatcher sleeps on the ``Clock`` until the
+next event is due, a new event is enqueued, a worker becomes idle, or ``notify()`` is
+called (the platform calls it when a function's concurrency frees up).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +65,7 @@ class Consumer:
     def __init__(self, queue: EventQueue, invoke: Invoke, config_for: ConfigFor, *,
                  place: Place, enqueue_function: EnqueueFunction, clock: Clock,
                  options: ConsumerOptions | None = None, metrics: EventMetrics | None = None,
-                 eligible: Callable[[str], bool] | None = None,
+                 reserved_concurrency: Callable[[str], int | None] | None = None,
                  new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self._queue = queue
         self._invoke = invoke
@@ -71,39 +74,69 @@ class Consumer:
         self._clock = clock
         self._options = options or ConsumerOptions()
         self._metrics: EventMetrics = metrics or NoMetrics()
-        self._eligible = eligible
+        self._reserved = reserved_concurrency
+        self._running: Counter[str] = Counter()  # dispatched and not finished, per function
         self._new_id = new_id
         self._deliverer = Deliverer(queue.outbox, place.data_dir, enqueue_function, clock,
                                     self._metrics, self._options.delays)
-        self._wakes = [asyncio.Event() for _ in range(self._options.workers)]
+        self._idle = self._options.workers
+        self._inbox: asyncio.Queue[QueuedEvent] = asyncio.Queue()
+        self._wake = asyncio.Event()
         self._delivery_wake = asyncio.Event()
         queue.on_enqueue(self.notify)
 
     def notify(self) -> None:
-        """Wake every sleeping worker (new event, or concurrency became free)."""
-        for wake in self._wakes:
-            wake.set()
+        """Wake the dispatcher (a new event, or concurrency became free)."""
+        self._wake.set()
 
     async def run(self) -> None:
-        """Return stale leases, then run workers and the outbox until cancelled."""
+        """Return stale leases, then dispatch, work and deliver until cancelled."""
         released = await self._queue.release_stale_leases(self._clock.now())
         if released:
             log.info("%d asynchronous events of a previous run returned to the queue", released)
         async with asyncio.TaskGroup() as tasks:
-            for index, wake in enumerate(self._wakes):
-                tasks.create_task(self._work(wake), name=f"events-worker-{index}")
+            tasks.create_task(self._dispatch(), name="events-dispatcher")
+            for index in range(self._options.workers):
+                tasks.create_task(self._work(), name=f"events-worker-{index}")
             tasks.create_task(self._deliver(), name="events-outbox")
 
-    async def _work(self, wake: asyncio.Event) -> None:
+    async def _dispatch(self) -> None:
         options = self._options
         while True:
-            wake.clear()
-            claimed = await self._queue.claim(self._clock.now(), 1, options.lease_seconds,
-                                              self._eligible)
+            self._wake.clear()
+            claimed: list[QueuedEvent] = []
+            if self._idle > 0:
+                claimed = await self._queue.claim(
+                    self._clock.now(), self._idle, options.lease_seconds,
+                    None if self._reserved is None else self._free_for)
             for event in claimed:
+                self._idle -= 1
+                self._running[event.function_name] += 1
+                self._inbox.put_nowait(event)
+            if self._idle == 0:
+                await self._wake.wait()  # a worker became idle
+            elif not claimed:
+                await self._sleep(self._wake, await self._queue.next_due())
+
+    async def _work(self) -> None:
+        while True:
+            event = await self._inbox.get()
+            try:
                 await self.process(event)
-            if not claimed:
-                await self._sleep(wake, await self._queue.next_due())
+            finally:
+                self._idle += 1
+                self._running[event.function_name] -= 1
+                self._wake.set()
+
+    def _free_for(self, function_name: str) -> int:
+        """How many more events of a function to start now: its reserved concurrency minus
+        those already running here. Zero reserved still lets one through at a time, so the
+        event is throttled, backs off and expires by age as AWS's would."""
+        assert self._reserved is not None
+        reserved = self._reserved(function_name)
+        if reserved is None:
+            return self._idle
+        return max(max(reserved, 1) - self._running[function_name], 0)
 
     async def _deliver(self) -> None:
         while True:

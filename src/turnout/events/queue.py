@@ -28,6 +28,9 @@ from turnout.store.db import Database
 
 QUEUE_FILE = "events.sqlite3"
 _PENDING_SQL = "state IN ('QUEUED', 'RETRY_WAIT')"
+# The planner would otherwise pick the index on state and sort every waiting event.
+_DUE_INDEX = "INDEXED BY events_due"
+_FUNCTION_DUE_INDEX = "INDEXED BY events_function_due"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS events (
@@ -51,6 +54,8 @@ CREATE TABLE IF NOT EXISTS events (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_due ON events(not_before) WHERE {_PENDING_SQL};
+CREATE INDEX IF NOT EXISTS events_function_due ON events(function_name, not_before)
+    WHERE {_PENDING_SQL};
 CREATE INDEX IF NOT EXISTS events_state ON events(state);
 {OUTBOX_SCHEMA}
 """
@@ -134,31 +139,40 @@ class EventQueue:
             listener()
 
     async def claim(self, now: float, limit: int, lease_seconds: float,
-                    eligible: Callable[[str], bool] | None = None) -> list[QueuedEvent]:
-        """Lease up to ``limit`` due events, oldest first, of functions ``eligible`` allows
-        (asked on the event loop, once per function name)."""
-        names: list[str] | None = None
-        if eligible is not None:
+                    capacity: Callable[[str], int] | None = None) -> list[QueuedEvent]:
+        """Lease up to ``limit`` due events, oldest first.
+
+        ``capacity(function_name)``, asked on the event loop once per function with due
+        events, says how many of that function's events may start now (its free
+        concurrency); None means no limit per function.
+        """
+        quotas: dict[str, int] | None = None
+        if capacity is not None:
             due_names = await self._db.run(lambda c: [row[0] for row in c.execute(
-                f"SELECT DISTINCT function_name FROM events WHERE {_PENDING_SQL} "
+                f"SELECT DISTINCT function_name FROM events {_DUE_INDEX} WHERE {_PENDING_SQL} "
                 "AND not_before <= ?", (now,))])
-            names = [name for name in due_names if eligible(name)]
-            if not names:
+            quotas = {name: min(free, limit) for name in due_names
+                      if (free := capacity(name)) > 0}
+            if not quotas:
                 return []
-        chosen = names
+        chosen = quotas
         return await self._db.run(
             lambda c: self._lease(c, now, limit, now + lease_seconds, chosen))
 
     def _lease(self, connection: sqlite3.Connection, now: float, limit: int,
-               lease_until: float, names: list[str] | None) -> list[QueuedEvent]:
-        where = f"{_PENDING_SQL} AND not_before <= ?"
-        args: list[Any] = [now]
-        if names is not None:
-            where += f" AND function_name IN ({', '.join('?' * len(names))})"
-            args.extend(names)
-        rows = connection.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY not_before, rowid LIMIT ?",
-            (*args, limit)).fetchall()
+               lease_until: float, quotas: dict[str, int] | None) -> list[QueuedEvent]:
+        select = (f"SELECT {_COLUMNS} FROM events {{index}} WHERE {_PENDING_SQL} "
+                  "AND not_before <= ? {name} ORDER BY not_before, rowid LIMIT ?")
+        if quotas is None:
+            rows = connection.execute(select.format(index=_DUE_INDEX, name=""),
+                                      (now, limit)).fetchall()
+        else:
+            rows = []
+            for name, quota in quotas.items():
+                rows += connection.execute(
+                    select.format(index=_FUNCTION_DUE_INDEX, name="AND function_name = ?"),
+                    (now, name, quota)).fetchall()
+            rows = sorted(rows, key=lambda row: row[6])[:limit]
         claimed = []
         for row in rows:
             event = _event(row)
@@ -225,7 +239,7 @@ class EventQueue:
         """The earliest ``not_before`` among waiting events (None if none wait)."""
         def select(connection: sqlite3.Connection) -> float | None:
             row = connection.execute(
-                f"SELECT MIN(not_before) FROM events WHERE {_PENDING_SQL}").fetchone()
+                f"SELECT MIN(not_before) FROM events {_DUE_INDEX} WHERE {_PENDING_SQL}").fetchone()
             return None if row[0] is None else float(row[0])
 
         return await self._db.run(select)
