@@ -7,6 +7,8 @@ unless marked otherwise.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from turnout.events.config import EventInvokeConfig
 from turnout.events.outcome import OutcomeKind
@@ -124,3 +126,27 @@ def test_config_from_api_members_and_defaults() -> None:
         "DestinationConfig": {"OnSuccess": {}, "OnFailure": {"Destination": "arn:aws:sqs:x"}},
     }, dead_letter_arn="arn:aws:sns:y")
     assert config == EventInvokeConfig(0, 60, None, "arn:aws:sqs:x", "arn:aws:sns:y")
+
+
+@given(kind=st.sampled_from(list(OutcomeKind)), attempts=st.integers(0, 5),
+       backoffs=st.integers(0, 60), retries=st.integers(0, 2),
+       max_age=st.integers(60, 21600), age=st.floats(0, 30000),
+       scale=st.floats(0.001, 1.0))
+def test_decision_invariants(kind: OutcomeKind, attempts: int, backoffs: int, retries: int,
+                             max_age: int, age: float, scale: float) -> None:
+    config = EventInvokeConfig(maximum_retry_attempts=retries, maximum_event_age_seconds=max_age)
+    decision = decide(kind, attempts, backoffs, config, received_at=T0 - age, now=T0,
+                      delays=RetryDelays(scale=scale))
+    if kind is OutcomeKind.SUCCESS:
+        assert decision == DONE
+    elif decision.state is EventState.RETRY_WAIT:
+        assert decision.not_before is not None and decision.condition is None
+        assert T0 < decision.not_before <= T0 - age + max_age + 1e-6  # never once too old
+        assert decision.not_before - T0 <= 300 * scale + 1e-6 or kind is OutcomeKind.FUNCTION_ERROR
+        assert kind is not OutcomeKind.FUNCTION_ERROR or attempts <= retries
+    else:
+        assert decision.state is EventState.FAILED
+        if decision.condition is Condition.RETRIES_EXHAUSTED:
+            assert kind is OutcomeKind.FUNCTION_ERROR and attempts > retries
+        else:
+            assert decision.condition is Condition.EVENT_AGE_EXCEEDED
