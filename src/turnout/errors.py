@@ -95,3 +95,8 @@ class UnknownOperation(LambdaError):
     """A request that matches no operation of the model."""
 
     shape = "UnknownOperationException"
+
+
+class IllegalTransition(ServiceError):
+    """A move between named states that the written transitions do not allow (a bug or a
+    lost lease); reported as a service error if it ever reaches a client."""

@@ -83,7 +83,15 @@ class Database:
 
     @staticmethod
     def _commit(connection: sqlite3.Connection, batch: list[tuple[Work, Future[Any]]]) -> None:
-        """Run a batch in one transaction; a failing job is rolled back alone (savepoint)."""
+        """Run a batch in one transaction; a failing job is rolled back alone (savepoint).
+
+        A job whose caller was cancelled before it started is skipped; once started, its
+        future can no longer be cancelled, so setting its result cannot fail.
+        """
+        batch = [(work, future) for work, future in batch
+                 if future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         results: list[tuple[Future[Any], bool, Any]] = []
         connection.execute("BEGIN IMMEDIATE")
         for index, (work, future) in enumerate(batch):
