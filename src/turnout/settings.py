@@ -28,7 +28,7 @@ class Settings:
     use_zygote: bool = True
     # Asynchronous invocation: multiply AWS's retry delays (1.0 = AWS's ~1 and ~2 minutes).
     async_retry_delay_scale: float = 1.0
-    async_consumers: int = 4
+    async_consumers: int = 32
 
     @property
     def endpoint(self) -> str:

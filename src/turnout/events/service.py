@@ -35,10 +35,12 @@ INVOKE_ASYNC_PAYLOAD_LIMIT = 262_144
 
 
 def check_event_payload(payload: bytes, limit: int = EVENT_PAYLOAD_LIMIT) -> None:
-    """Reject a payload above the asynchronous limit as AWS does (HTTP 413)."""
+    """Reject a payload above the asynchronous limit as AWS does (HTTP 413,
+    ``RequestEntityTooLargeException``: "473086 byte payload is too large for the Event
+    invocation type (limit 262144 bytes)")."""
     if len(payload) > limit:
-        raise RequestTooLarge(
-            f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+        raise RequestTooLarge(f"{len(payload)} byte payload is too large for the Event "
+                              f"invocation type (limit {limit} bytes)")
 
 
 class AsyncInvocations:
