@@ -124,5 +124,6 @@ class Invoker:
             lease.release()
         self.metrics.finished(series, duration_ms=result.duration_ms,
                               error=result.function_error is not None,
+                              provisioned=lease.provisioned,
                               init_duration_ms=result.init_duration_ms)
         return result

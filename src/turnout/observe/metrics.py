@@ -194,6 +194,22 @@ class Metrics:
     def dead_letter_error(self, series: Series) -> None:
         self._count(series, "dead_letter_errors")
 
+    def record(self, metric: str, function_name: str, qualifier: str | None,
+               value: float) -> None:
+        """The asynchronous path's metrics (``turnout.events.metrics.EventMetrics``), by
+        CloudWatch name; the version is not known when an event is queued."""
+        resource = f"{function_name}:{qualifier}" if qualifier else function_name
+        series = Series(function_name, resource, "")
+        if metric == "AsyncEventAge":
+            self.async_event_age(series, value)
+            return
+        counter = {"AsyncEventsReceived": self.async_received,
+                   "AsyncEventsDropped": self.async_dropped,
+                   "DestinationDeliveryFailures": self.destination_delivery_failed,
+                   "DeadLetterErrors": self.dead_letter_error}.get(metric)
+        if counter is not None:
+            counter(series)
+
     def async_event_age(self, series: Series, age_ms: float) -> None:
         """Time from queueing an event to starting its invocation (``AsyncEventAge``)."""
         state, minute = self._now(series)
