@@ -51,7 +51,11 @@ class TooManyRequests(LambdaError):
 
 
 class RequestTooLarge(LambdaError):
-    shape = "RequestTooLargeException"
+    """AWS answers oversized requests with this name (HTTP 413), not the modeled
+    ``RequestTooLargeException``: "Request must be smaller than 6291456 bytes for the
+    InvokeFunction operation"."""
+
+    shape = "RequestEntityTooLargeException"
 
 
 class UnsupportedMediaType(LambdaError):

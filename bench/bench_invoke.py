@@ -1,0 +1,115 @@
+"""Invoke benchmark, all through the HTTP API on 127.0.0.1, fork-server vs fresh interpreter.
+
+Measures, side by side in one run: warm invoke latency (one keep-alive client,
+one request at a time), invocations per second at 16 and 64 clients, cold
+start of a hello-world handler and of one that imports boto3 at init (cold
+invoke latency minus warm invoke latency of the same function), and memory
+(USS/PSS) per idle warm environment. Every loop is bounded in count and time.
+
+    .venv/bin/python -m bench.bench_invoke [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.loadgen import run_load
+from tests.helpers import TurnoutProcess, lambda_client, make_zip
+
+HELLO = "def handler(event, context):\n    return {'hello': 'world'}\n"
+WITH_BOTO3 = ("import boto3\nclient = boto3.client('lambda')\n\n"
+              "def handler(event, context):\n    return {'hello': 'boto3'}\n")
+
+
+def _create(client: Any, name: str, source: str, memory: int = 128) -> None:
+    client.create_function(FunctionName=name, Runtime="python3.11", Handler="index.handler",
+                           Role="arn:aws:iam::000000000000:role/bench",
+                           Code={"ZipFile": make_zip({"index.py": source})}, MemorySize=memory,
+                           Timeout=30)
+
+
+def _timed_invoke(client: Any, name: str) -> float:
+    started = time.perf_counter()
+    response = client.invoke(FunctionName=name, Payload=b"{}")
+    response["Payload"].read()
+    assert "FunctionError" not in response, response
+    return (time.perf_counter() - started) * 1000
+
+
+def cold_starts(client: Any, prefix: str, source: str, trials: int) -> dict[str, float]:
+    """Cold minus warm latency, per trial on a new function, median over trials."""
+    added = []
+    for index in range(trials):
+        name = f"{prefix}-{index}"
+        _create(client, name, source)
+        cold = _timed_invoke(client, name)
+        warm = statistics.median(_timed_invoke(client, name) for _ in range(5))
+        added.append(cold - warm)
+    return {"cold_added_ms_p50": statistics.median(added), "cold_added_ms_max": max(added)}
+
+
+def idle_environment_memory(server: TurnoutProcess) -> dict[str, float]:
+    """USS and PSS of each worker process with no children (the environments)."""
+    assert server.process is not None
+    root = psutil.Process(server.process.pid)
+    leaves = [p for p in root.children(recursive=True) if not p.children()]
+    infos = [p.memory_full_info() for p in leaves]
+    mib = 1024 * 1024
+    return {"environments": len(infos),
+            "uss_mib_median": statistics.median(i.uss for i in infos) / mib if infos else 0.0,
+            "pss_mib_median": statistics.median(i.pss for i in infos) / mib if infos else 0.0}
+
+
+def measure(zygote: bool, quick: bool) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as data:
+        server = TurnoutProcess(Path(data), {"TURNOUT_USE_ZYGOTE": str(zygote).lower(),
+                                             "TURNOUT_MAX_ENVIRONMENTS": "200"})
+        server.start()
+        try:
+            client = lambda_client(server.endpoint)
+            _create(client, "hello", HELLO)
+            _timed_invoke(client, "hello")
+            path = "/2015-03-31/functions/hello/invocations"
+            count = 2_000 if quick else 10_000
+            one = asyncio.run(run_load(server.endpoint, path, b"{}", clients=1, total=count,
+                                       time_limit_s=30))
+            figures["warm_p50_ms"] = one.p50
+            figures["warm_p99_ms"] = one.percentile(99)
+            for clients in (16, 64):
+                load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients,
+                                            total=count * 3, time_limit_s=30))
+                figures[f"rps_{clients}"] = load.per_second
+                figures[f"errors_{clients}"] = load.errors
+                figures[f"p99_ms_{clients}"] = load.percentile(99)
+            trials = 5 if quick else 15
+            figures["hello"] = cold_starts(client, "cold-hello", HELLO, trials)
+            figures["boto3"] = cold_starts(client, "cold-boto3", WITH_BOTO3, trials)
+            figures["memory"] = idle_environment_memory(server)
+        finally:
+            server.stop()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    results = {"fork-server": measure(True, args.quick),
+               "fresh interpreter": measure(False, args.quick)}
+    for mode, figures in results.items():
+        print(f"== {mode}")
+        for key, value in figures.items():
+            print(f"  {key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Serve the Lambda API with uvicorn (uvloop, httptools) on a socket we bind ourselves,
+so that ``--port 0`` works and functions learn the real endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import socket
+import sys
+
+import uvicorn
+import uvloop
+
+from turnout.api.app import LambdaApp
+from turnout.api.extras import extra_routes
+from turnout.api.spec import load_spec
+from turnout.platform import Platform
+from turnout.settings import Settings
+
+log = logging.getLogger("turnout")
+
+
+def bind(settings: Settings) -> tuple[socket.socket, Settings]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock, dataclasses.replace(settings, port=sock.getsockname()[1])
+
+
+async def serve(settings: Settings) -> None:
+    sock, settings = bind(settings)
+    async with Platform.running(settings) as platform:
+        app = LambdaApp(platform, load_spec(), extra_routes())
+        config = uvicorn.Config(app, loop="none", http="httptools", lifespan="off",
+                                access_log=False, log_level="warning", timeout_keep_alive=75,
+                                limit_concurrency=None, backlog=2048)
+        server = uvicorn.Server(config)
+        print(f"Turnout ready on {settings.endpoint} (data in {settings.data_dir})", flush=True)
+        await server.serve(sockets=[sock])
+
+
+def run(settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
