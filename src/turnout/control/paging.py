@@ -42,6 +42,6 @@ def _encode(key: str) -> str:
 
 def _decode(marker: str) -> str:
     try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
+        return base64.b64decode(marker.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise InvalidParameterValue(f"Invalid marker: {marker}") from error

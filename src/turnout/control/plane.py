@@ -20,7 +20,12 @@ from turnout.arns import function_arn
 from turnout.clock import Clock
 from turnout.control import edits, rules
 from turnout.control.edits import ConfigUpdate
-from turnout.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from turnout.errors import (
+    InvalidParameterValue,
+    ResourceConflict,
+    ResourceNotFound,
+    ValidationError,
+)
 from turnout.models import (
     LATEST,
     AliasChanged,
@@ -133,19 +138,22 @@ class Control:
                               ) -> VersionRecord:
         """CreateFunction; returns ``$LATEST``, or version 1 when ``publish``."""
         rules.check_function_name(name)
-        if config.runtime is None or config.handler is None:
+        if config.runtime is None or (config.handler is None
+                                      and rules.needs_handler(config.runtime)):
             raise InvalidParameterValue("Runtime and Handler are mandatory parameters for "
                                         "functions created with deployment packages.")
         if config.role is None:
-            raise InvalidParameterValue("Role is a mandatory parameter.")
+            raise ValidationError("1 validation error detected: Value null at 'role' failed "
+                                  "to satisfy constraint: Member must not be null")
         rules.check_role(config.role)
         rules.check_runtime(config.runtime)
+        rules.check_tags(tags or {})
         self._check_absent(name)
         archive = await self._code.put(zip_file, "CreateFunction")
         now = lambda_timestamp(self.clock.now())
         latest = VersionRecord(
             function_name=name, version=LATEST, runtime=config.runtime,
-            handler=config.handler, role=config.role, code_sha256=archive.code_sha256,
+            handler=config.handler or "", role=config.role, code_sha256=archive.code_sha256,
             code_size=archive.size, revision_id=self._new_id(), last_modified=now,
             architectures=architectures)
         latest = self._configured(latest, config)
@@ -292,6 +300,7 @@ class Control:
 
     async def tag(self, name: str, tags: Mapping[str, str]) -> None:
         entry = self.entry(name)
+        rules.check_tags({**entry.function.tags, **tags})
         await self._commit(name, entry, edits.with_tags(entry, tags))
 
     async def untag(self, name: str, keys: Iterable[str]) -> None:
@@ -326,7 +335,8 @@ def changes_between(name: str, old: FunctionEntry | None, new: FunctionEntry | N
     if old is not None and old.latest.revision_id != new.latest.revision_id:
         found.append(CodeOrConfigChanged(name, new.latest.revision_id))
     before_versions = old.versions if old else {}
-    found += [VersionPublished(name, v) for v in new.versions if v not in before_versions]
+    found += [VersionPublished(name, v) for v in new.versions
+              if v not in before_versions and v != LATEST]
     found += [FunctionDeleted(name, v) for v in before_versions if v not in new.versions]
     before_aliases = old.aliases if old else {}
     for alias, record in new.aliases.items():

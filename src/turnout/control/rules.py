@@ -60,6 +60,11 @@ def supported_runtimes() -> tuple[str, ...]:
     return (*sorted(pythons, key=lambda name: int(name.split(".")[1])), *PROVIDED_RUNTIMES)
 
 
+def needs_handler(runtime: str) -> bool:
+    """Custom runtimes find their entry point in ``bootstrap``; a handler is optional."""
+    return not runtime.startswith("provided")
+
+
 def check_runtime(runtime: str) -> None:
     if runtime in supported_runtimes():
         return
@@ -146,28 +151,44 @@ def check_routing(primary: str, weights: Mapping[str, float]) -> None:
     """Rules for ``RoutingConfig.AdditionalVersionWeights`` that need no stored state.
 
     https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html: an
-    alias points to at most two versions, both published, weights between 0 and 1.
-    Whether the versions exist is checked by the caller.
+    alias points to at most two versions, both published. Lambda checks in this
+    order: count, weight (a weight of 1.0 is refused too), the primary itself,
+    ``$LATEST`` as primary, the version's form. Whether the versions exist is
+    checked by the caller.
     """
-    if not weights:
-        return
     if len(weights) > 1:
         raise InvalidParameterValue(
             "Number of items in AdditionalVersionWeights cannot be greater than 1")
-    if primary == LATEST or LATEST in weights:
-        raise InvalidParameterValue(
-            "$LATEST is not supported for an alias pointing to more than 1 version")
     for version, weight in weights.items():
-        if not re.fullmatch(r"[0-9]+", version):
-            raise _constraint(version, "routingConfig.additionalVersionWeights",
-                              "Map keys must satisfy constraint: [Member must satisfy regular "
-                              "expression pattern: [0-9]+]")
-        if not 0.0 <= weight <= 1.0:
-            raise _constraint(weight, "routingConfig.additionalVersionWeights",
-                              "Map value must satisfy constraint: [Member must have value "
-                              "less than or equal to 1.0, Member must have value greater than "
-                              "or equal to 0.0]")
+        if not 0.0 <= weight < 1.0:
+            raise _constraint(f"{{{version}={weight}}}", "routingConfig.additionalVersionWeights",
+                              "Map value must satisfy constraint: [Member must have value less "
+                              "than or equal to 1.0, Member must have value greater than or "
+                              "equal to 0.0, Member must not be null]")
         if version == primary:
             raise InvalidParameterValue(
                 f"Invalid function version {version}. Function version {version} is already "
                 "included in routing configuration.")
+        if primary == LATEST:
+            raise InvalidParameterValue(
+                "$LATEST is not supported for an alias pointing to more than 1 version")
+        if not re.fullmatch(r"[0-9]+", version):
+            raise _constraint(f"{{{version}={weight}}}", "routingConfig.additionalVersionWeights",
+                              "Map keys must satisfy constraint: [Member must have length less "
+                              "than or equal to 1024, Member must have length greater than or "
+                              "equal to 1, Member must satisfy regular expression pattern: "
+                              "[0-9]+]")
+
+
+MAX_TAGS = 50
+
+
+def check_tags(tags: Mapping[str, str]) -> None:
+    """At most 50 tags; keys 1-128 characters not starting with ``aws:``; values up to 256."""
+    if len(tags) > MAX_TAGS:
+        raise InvalidParameterValue("Number of tags exceeds resource tag limit.")
+    for key, value in tags.items():
+        if not key or len(key) > 128 or key.lower().startswith("aws:"):
+            raise InvalidParameterValue(f"The tag key '{key}' is invalid.")
+        if len(value) > 256:
+            raise InvalidParameterValue(f"The tag value for '{key}' is too long.")

@@ -45,7 +45,6 @@ def configuration(platform: Platform, record: VersionRecord, qualifier: str | No
         "FunctionArn": platform.control.arn(record.function_name, qualifier),
         "Runtime": record.runtime,
         "Role": record.role,
-        "Handler": record.handler,
         "CodeSize": record.code_size,
         "Description": record.description,
         "Timeout": record.timeout,
@@ -63,6 +62,8 @@ def configuration(platform: Platform, record: VersionRecord, qualifier: str | No
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         "LoggingConfig": logging_config(record),
     }
+    if record.handler:
+        body["Handler"] = record.handler
     if record.environment:
         body["Environment"] = {"Variables": dict(record.environment)}
     if record.dead_letter_target_arn:
