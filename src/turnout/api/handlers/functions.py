@@ -12,7 +12,7 @@ from turnout.api.handlers.shapes import Params
 from turnout.api.registry import handles
 from turnout.control.paging import page, version_key
 from turnout.errors import InvalidParameterValue
-from turnout.models import VersionRecord
+from turnout.models import VersionRecord, sha256_hex
 
 if TYPE_CHECKING:
     from turnout.platform import Platform
@@ -63,7 +63,9 @@ async def get_function(platform: Platform, params: Params) -> Params:
         "Configuration": shapes.configuration(platform, record, qualifier),
         "Code": {
             "RepositoryType": "S3",
-            "Location": f"{platform.settings.endpoint}/turnout/code/{record.code_sha256}",
+            # Where the zip would be downloaded from; Turnout does not serve it yet.
+            "Location": f"{platform.settings.endpoint}/_turnout/code/"
+                        f"{sha256_hex(record.code_sha256)}.zip",
         },
     }
     if function.tags:
