@@ -215,3 +215,19 @@ def test_delete_function(lambda_client: Any, fn_name: str) -> None:
     create(lambda_client, fn_name)
     assert lambda_client.list_versions_by_function(FunctionName=fn_name)["Versions"][0][
         "Version"] == "$LATEST"
+
+
+@pytest.mark.parametrize(("options", "feature"), [
+    ({"Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:l:1"]}, "Layers"),
+    ({"VpcConfig": {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}}, "VpcConfig"),
+    ({"FileSystemConfigs": [{"Arn": "arn:aws:elasticfilesystem:us-east-1:000000000000:"
+                                    "access-point/fsap-0123456789abcdef0",
+                             "LocalMountPath": "/mnt/x"}]}, "FileSystemConfigs"),
+    ({"SnapStart": {"ApplyOn": "PublishedVersions"}}, "SnapStart"),
+])
+def test_settings_turnout_cannot_honour_are_refused(lambda_client: Any, fn_name: str,
+                                                    options: dict[str, Any],
+                                                    feature: str) -> None:
+    status, code, message = refusal(lambda: create(lambda_client, fn_name, **options))
+    assert (status, code) == (400, "InvalidParameterValueException")
+    assert feature in message and "not supported by Turnout" in message

@@ -427,3 +427,10 @@ def test_a_failed_write_puts_the_registry_back(harness: Harness) -> None:
         harness.configure(timeout=60)
     assert harness.control.entry("f") is before
     assert not any(isinstance(c, CodeOrConfigChanged) for c in harness.changes)
+
+
+def test_prepare_code_extracts_off_the_loop(harness: Harness) -> None:
+    record = harness.create()
+    path = harness.run(harness.control.prepare_code(record.code_sha256))
+    assert path == harness.control.code_dir(record.code_sha256)
+    assert (path / "app.py").read_text().startswith("def handler")

@@ -41,13 +41,12 @@ def entry(name: str, versions: list[str], aliases: dict[str, str],
             for alias, target in aliases.items()}))
 
 
-async def roundtrip(path: Path, changes: list[tuple[FunctionEntry | None,
-                                                    FunctionEntry | None]],
+async def roundtrip(path: Path, changes: list[tuple[str, FunctionEntry | None]],
                     ) -> dict[str, FunctionEntry]:
     database = Database(path, state.SCHEMA)
     await database.open()
-    for old, new in changes:
-        await database.run(lambda c, old=old, new=new: state.persist(c, old, new))
+    for name, new in changes:
+        await database.run(lambda c, name=name, new=new: state.persist(c, name, new))
     await database.close()
     reopened = Database(path, state.SCHEMA)
     await reopened.open()
@@ -59,23 +58,31 @@ async def roundtrip(path: Path, changes: list[tuple[FunctionEntry | None,
 
 def test_records_survive_a_reopen_exactly(tmp_path: Path) -> None:
     first = entry("f", [LATEST, "1", "2"], {"live": "2", "old": "1"}, {"team": "a"})
-    loaded = asyncio.run(roundtrip(tmp_path / "s.db", [(None, first)]))
+    loaded = asyncio.run(roundtrip(tmp_path / "s.db", [("f", first)]))
     assert loaded == {"f": first}
     assert loaded["f"].versions["1"].architectures == ("arm64",)
 
 
-def test_persist_applies_differences(tmp_path: Path) -> None:
+def test_persist_makes_the_rows_match_the_entry(tmp_path: Path) -> None:
     first = entry("f", [LATEST, "1", "2"], {"live": "2", "old": "1"})
     second = entry("f", [LATEST, "2", "3"], {"live": "2"}, {"k": "v"})
     other = entry("g", [LATEST], {})
     loaded = asyncio.run(roundtrip(tmp_path / "s.db",
-                                   [(None, first), (None, other), (first, second)]))
+                                   [("f", first), ("g", other), ("f", second)]))
     assert loaded == {"f": second, "g": other}
+
+
+def test_persist_converges_after_a_lost_write(tmp_path: Path) -> None:
+    """If the write of an intermediate entry failed, the next write still lands whole."""
+    first = entry("f", [LATEST, "1"], {"live": "1"})
+    third = entry("f", [LATEST, "2", "3"], {"canary": "2"})
+    loaded = asyncio.run(roundtrip(tmp_path / "s.db", [("f", first), ("f", third)]))
+    assert loaded == {"f": third}
 
 
 def test_deleting_a_function_removes_its_versions_and_aliases(tmp_path: Path) -> None:
     first = entry("f", [LATEST, "1"], {"live": "1"})
-    loaded = asyncio.run(roundtrip(tmp_path / "s.db", [(None, first), (first, None)]))
+    loaded = asyncio.run(roundtrip(tmp_path / "s.db", [("f", first), ("f", None)]))
     assert loaded == {}
     with sqlite3.connect(tmp_path / "s.db") as connection:
         counts = [connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

@@ -10,6 +10,7 @@ its change is durable, so anything acknowledged survives ``kill -9``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import uuid
@@ -88,6 +89,10 @@ class Control:
     def code_dir(self, code_sha256: str) -> Path:
         """Extracted code of ``code_sha256`` (base64, as in ``VersionRecord``), read-only."""
         return self._code.code_dir(code_sha256)
+
+    async def prepare_code(self, code_sha256: str) -> Path:
+        """``code_dir`` with the first extraction off the event loop (large packages)."""
+        return await asyncio.to_thread(self._code.code_dir, code_sha256)
 
     def code_zip(self, code_sha256: str) -> Path:
         return self._code.zip_path(code_sha256)
@@ -313,7 +318,7 @@ class Control:
                       new: FunctionEntry | None) -> None:
         self.registry.replace(name, new)
         try:
-            await self._database.run(lambda connection: state.persist(connection, old, new))
+            await self._database.run(lambda connection: state.persist(connection, name, new))
         except BaseException:
             if self.registry.entry(name) is new:
                 self.registry.replace(name, old)

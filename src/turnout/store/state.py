@@ -5,8 +5,8 @@ function cascades to its versions and aliases. Decoding ignores unknown keys
 and fills missing ones with the record's defaults, so records may gain fields
 (round 2: concurrency and event-invoke configs) without a migration.
 
-A change is written as the difference between two ``FunctionEntry`` values:
-the control plane computes the new entry, ``persist`` makes the rows match.
+A change is written as a whole ``FunctionEntry``: the control plane computes
+the new entry, ``persist`` rewrites only the rows that differ from it.
 """
 
 from __future__ import annotations
@@ -85,33 +85,41 @@ def load_all(connection: sqlite3.Connection) -> dict[str, FunctionEntry]:
     }
 
 
-def persist(connection: sqlite3.Connection, old: FunctionEntry | None,
-            new: FunctionEntry | None) -> None:
-    """Make the rows of one function match ``new`` (``None``: the function is gone)."""
+def persist(connection: sqlite3.Connection, name: str, new: FunctionEntry | None) -> None:
+    """Make the rows of the function ``name`` match ``new`` (``None``: the function is gone).
+
+    The rows are compared with what is stored, not with what the caller last
+    saw, so a write that failed earlier never leaves the two out of step.
+    """
     if new is None:
-        if old is not None:
-            connection.execute("DELETE FROM functions WHERE name = ?", (old.function.name,))
+        connection.execute("DELETE FROM functions WHERE name = ?", (name,))
         return
-    name = new.function.name
-    if old is None or old.function != new.function:
-        connection.execute(
+    _upsert(connection, "SELECT record FROM functions WHERE name = ?", (name,),
             "INSERT INTO functions (name, record) VALUES (?, ?)"
             " ON CONFLICT (name) DO UPDATE SET record = excluded.record",
-            (name, encode(new.function)))
-    _sync(connection, "versions", "version", name,
-          old.versions if old else {}, new.versions)
-    _sync(connection, "aliases", "name", name, old.aliases if old else {}, new.aliases)
+            (name,), encode(new.function))
+    _sync(connection, "versions", "version", name, new.versions)
+    _sync(connection, "aliases", "name", name, new.aliases)
+
+
+def _upsert(connection: sqlite3.Connection, select: str, key: tuple[str, ...], insert: str,
+            values: tuple[str, ...], record: bytes) -> None:
+    row = connection.execute(select, key).fetchone()
+    if row is None or bytes(row[0]) != record:
+        connection.execute(insert, (*values, record))
 
 
 def _sync(connection: sqlite3.Connection, table: str, key: str, name: str,
-          old: Mapping[str, VersionRecord] | Mapping[str, AliasRecord],
           new: Mapping[str, VersionRecord] | Mapping[str, AliasRecord]) -> None:
-    for gone in old.keys() - new.keys():
+    stored = {item: bytes(record) for item, record in connection.execute(
+        f"SELECT {key}, record FROM {table} WHERE function_name = ?", (name,))}
+    for gone in stored.keys() - new.keys():
         connection.execute(f"DELETE FROM {table} WHERE function_name = ? AND {key} = ?",
                            (name, gone))
     for item, record in new.items():
-        if old.get(item) != record:
+        encoded = encode(record)
+        if stored.get(item) != encoded:
             connection.execute(
                 f"INSERT INTO {table} (function_name, {key}, record) VALUES (?, ?, ?)"
                 f" ON CONFLICT (function_name, {key}) DO UPDATE SET record = excluded.record",
-                (name, item, encode(record)))
+                (name, item, encoded))

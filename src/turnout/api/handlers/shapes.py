@@ -94,8 +94,32 @@ def alias_configuration(platform: Platform, record: AliasRecord) -> Params:
     return body
 
 
+# Settings Turnout cannot honour: refused rather than silently ignored.
+_UNSUPPORTED: dict[str, str] = {
+    "Layers": "Layers",
+    "FileSystemConfigs": "File systems (EFS)",
+    "ImageConfig": "Container images",
+    "CodeSigningConfigArn": "Code signing",
+    "CapacityProviderConfig": "Capacity providers",
+    "DurableConfig": "Durable functions",
+}
+
+
+def refuse_unsupported(params: Params) -> None:
+    """InvalidParameterValueException naming a setting Turnout does not implement."""
+    for member, feature in _UNSUPPORTED.items():
+        if params.get(member):
+            raise InvalidParameterValue(f"{feature} ({member}) are not supported by Turnout.")
+    vpc = params.get("VpcConfig") or {}
+    if vpc.get("SubnetIds") or vpc.get("SecurityGroupIds"):
+        raise InvalidParameterValue("VPC networking (VpcConfig) is not supported by Turnout.")
+    if (params.get("SnapStart") or {}).get("ApplyOn", "None") != "None":
+        raise InvalidParameterValue("SnapStart is not supported by Turnout.")
+
+
 def config_update(params: Params) -> ConfigUpdate:
     """The settings of CreateFunction / UpdateFunctionConfiguration that Turnout keeps."""
+    refuse_unsupported(params)
     environment = params.get("Environment")
     dead_letter = params.get("DeadLetterConfig")
     tracing = params.get("TracingConfig")
