@@ -1,0 +1,1 @@
+"""Invocation path: routing (version pick), admission (concurrency ledger)."""

@@ -1,0 +1,1 @@
+"""Observability: per-version metrics and invocation logs."""
