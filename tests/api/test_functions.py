@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
@@ -231,3 +233,13 @@ def test_settings_turnout_cannot_honour_are_refused(lambda_client: Any, fn_name:
     status, code, message = refusal(lambda: create(lambda_client, fn_name, **options))
     assert (status, code) == (400, "InvalidParameterValueException")
     assert feature in message and "not supported by Turnout" in message
+
+
+def test_code_location_serves_the_zip(lambda_client: Any, fn_name: str) -> None:
+    create(lambda_client, fn_name)
+    location = lambda_client.get_function(FunctionName=fn_name)["Code"]["Location"]
+    with urllib.request.urlopen(location, timeout=10) as response:
+        assert response.read() == CODE
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(location.rsplit("=", 1)[0] + "=../../state.db", timeout=10)
+    assert caught.value.code == 404

@@ -94,8 +94,9 @@ class Control:
         """``code_dir`` with the first extraction off the event loop (large packages)."""
         return await asyncio.to_thread(self._code.code_dir, code_sha256)
 
-    def code_zip(self, code_sha256: str) -> Path:
-        return self._code.zip_path(code_sha256)
+    def code_zip_by_hex(self, sha256_hex: str) -> Path:
+        """The stored zip of a package named by its hex SHA-256 digest."""
+        return self._code.root / f"{sha256_hex}.zip"
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return function_arn(self.settings.region, self.settings.account_id, name, qualifier)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from turnout.api.handlers import shapes
+from turnout.api.handlers import code, shapes
 from turnout.api.handlers.shapes import Params
 from turnout.api.registry import handles
 from turnout.control.paging import page, version_key
@@ -63,9 +63,8 @@ async def get_function(platform: Platform, params: Params) -> Params:
         "Configuration": shapes.configuration(platform, record, qualifier),
         "Code": {
             "RepositoryType": "S3",
-            # Where the zip would be downloaded from; Turnout does not serve it yet.
-            "Location": f"{platform.settings.endpoint}/_turnout/code/"
-                        f"{sha256_hex(record.code_sha256)}.zip",
+            "Location": code.location(platform.settings.endpoint,
+                                      sha256_hex(record.code_sha256)),
         },
     }
     if function.tags:
