@@ -151,7 +151,7 @@ def test_create_function_refusals(lambda_client: Any, fn_name: str, options: dic
         "ResourceNotFoundException"
 
 
-@pytest.mark.parametrize("name", ["bad name", "a" * 65, "name.with.dots"])
+@pytest.mark.parametrize("name", ["bad name", "a" * 65, "name.with.dots", "qualified:1"])
 def test_bad_function_names_are_refused(lambda_client: Any, name: str) -> None:
     status, code, _ = refusal(lambda: create(lambda_client, name))
     assert status == 400

@@ -37,7 +37,10 @@ def _published_qualifier(record: VersionRecord) -> str | None:
 
 @handles("CreateFunction")
 async def create_function(platform: Platform, params: Params) -> Params:
-    name, _ = shapes.target(platform, params)
+    name, qualifier = shapes.target(platform, params)
+    if qualifier is not None:
+        raise InvalidParameterValue(
+            f"A new function cannot be created with a qualifier: {params['FunctionName']}")
     if params.get("PackageType", "Zip") != "Zip":
         raise InvalidParameterValue("Turnout supports the Zip package type only.")
     record = await platform.control.create_function(
