@@ -29,6 +29,7 @@ from turnout.models import (
     CodeOrConfigChanged,
     FunctionDeleted,
     VersionPublished,
+    sha256_hex,
 )
 from turnout.settings import Settings
 
@@ -194,6 +195,8 @@ def test_update_code_dry_run_changes_nothing(harness: Harness) -> None:
     preview = harness.run(harness.control.update_code("f", code("x = 2"), dry_run=True))
     assert preview.code_sha256 != created.code_sha256
     assert harness.control.entry("f").latest == created
+    stored = [p.name for p in (harness.settings.data_dir / "code").iterdir()]
+    assert all(name.startswith(sha256_hex(created.code_sha256)) for name in stored)
 
 
 def test_update_code_with_publish_returns_the_new_version(harness: Harness) -> None:

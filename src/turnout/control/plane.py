@@ -178,7 +178,8 @@ class Control:
                           ) -> VersionRecord:
         """UpdateFunctionCode; returns the new ``$LATEST`` or, with ``publish``, the version."""
         self.entry(name)
-        archive: CodeArchive = await self._code.put(zip_file, "UpdateFunctionCode")
+        store = self._code.check if dry_run else self._code.put
+        archive: CodeArchive = await store(zip_file, "UpdateFunctionCode")
         entry = self.entry(name)
         rules.check_revision(revision_id, entry.latest.revision_id)
         now = lambda_timestamp(self.clock.now())

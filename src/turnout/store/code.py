@@ -119,6 +119,10 @@ class CodeStore:
         """Check and durably store ``data``; identical code is stored once."""
         return await asyncio.to_thread(self._put, data, operation)
 
+    async def check(self, data: bytes, operation: str) -> CodeArchive:
+        """What ``put`` would store, without storing it (UpdateFunctionCode's DryRun)."""
+        return await asyncio.to_thread(inspect_zip, data, operation)
+
     def _put(self, data: bytes, operation: str) -> CodeArchive:
         archive = inspect_zip(data, operation)
         final = self.zip_path(archive.code_sha256)
