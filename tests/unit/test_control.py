@@ -437,3 +437,27 @@ def test_prepare_code_extracts_off_the_loop(harness: Harness) -> None:
     path = harness.run(harness.control.prepare_code(record.code_sha256))
     assert path == harness.control.code_dir(record.code_sha256)
     assert (path / "app.py").read_text().startswith("def handler")
+
+
+def test_concurrent_requests_keep_the_rules(harness: Harness) -> None:
+    """Checks and changes happen with no await between them, so racing requests stay exact."""
+
+    async def race() -> tuple[list[Any], list[Any]]:
+        control = harness.control
+        creates = await asyncio.gather(
+            *(control.create_function("race", code(f"x = {i}"), PYTHON) for i in range(8)),
+            return_exceptions=True)
+        publishes = []
+        for timeout in range(10, 15):
+            await control.update_configuration("race", ConfigUpdate(timeout=timeout))
+            publishes += await asyncio.gather(*(control.publish_version("race")
+                                                for _ in range(3)))
+        return creates, publishes
+
+    creates, publishes = harness.run(race())
+    assert sum(not isinstance(result, Exception) for result in creates) == 1
+    assert all(isinstance(result, ResourceConflict) for result in creates
+               if isinstance(result, Exception))
+    assert [p.version for p in publishes] == [str(n) for n in range(1, 6) for _ in range(3)]
+    assert [v.version for v in harness.reopen().entry("race").published()] == [
+        "1", "2", "3", "4", "5"]

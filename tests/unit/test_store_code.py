@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from turnout.errors import InvalidParameterValue, RequestTooLarge
 from turnout.store.code import (
@@ -124,3 +126,18 @@ def test_open_removes_temporary_leftovers_of_a_crash(tmp_path: Path) -> None:
     (root / "xyz.tmp").mkdir()
     CodeStore(root).open()
     assert list(root.iterdir()) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(1, 255)), min_size=1,
+                      max_size=4))
+def test_damaged_zips_are_refused_cleanly(flips: list[tuple[int, int]]) -> None:
+    """Whatever bytes are damaged, the answer is a stored zip or Lambda's unzip error."""
+    data = bytearray(zip_of({"app.py": b"hello world " * 200, "lib/x.py": b"y = 2\n"}))
+    for position, mask in flips:
+        data[position % len(data)] ^= mask
+    try:
+        inspect_zip(bytes(data), "CreateFunction")
+    except InvalidParameterValue as error:
+        assert error.message in {UNZIP_FAILED, "Unzipped size must be smaller than "
+                                               f"{MAX_UNZIPPED_BYTES} bytes"}

@@ -63,8 +63,9 @@ def inspect_zip(data: bytes, operation: str) -> CodeArchive:
                     raise InvalidParameterValue(UNZIP_FAILED)
             if archive.testzip() is not None:
                 raise InvalidParameterValue(UNZIP_FAILED)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError,
-            EOFError, OSError) as error:
+    except InvalidParameterValue:
+        raise
+    except Exception as error:  # any way a hostile or broken archive fails to read
         raise InvalidParameterValue(UNZIP_FAILED) from error
     digest = hashlib.sha256(data).digest()
     return CodeArchive(
