@@ -243,3 +243,17 @@ def test_code_location_serves_the_zip(lambda_client: Any, fn_name: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(location.rsplit("=", 1)[0] + "=../../state.db", timeout=10)
     assert caught.value.code == 404
+
+
+def test_updates_of_a_qualified_name_are_refused(lambda_client: Any, fn_name: str) -> None:
+    create(lambda_client, fn_name, Publish=True)
+    for call in (lambda: lambda_client.update_function_configuration(
+                     FunctionName=f"{fn_name}:1", Timeout=5),
+                 lambda: lambda_client.update_function_code(
+                     FunctionName=f"{fn_name}:1", ZipFile=CODE)):
+        assert refusal(call) == (
+            400, "InvalidParameterValueException",
+            "Current operation does not support versions other than $LATEST. Please set the "
+            "version to $LATEST or do not set a version in your request.")
+    assert lambda_client.update_function_configuration(
+        FunctionName=f"{fn_name}:$LATEST", Timeout=6)["Timeout"] == 6

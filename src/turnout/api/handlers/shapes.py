@@ -32,7 +32,7 @@ def unqualified_target(platform: Platform, params: Params) -> str:
     name, qualifier = target(platform, params)
     if qualifier is not None and qualifier != LATEST:
         raise InvalidParameterValue(
-            "Current operation does not support versions other than $LATEST. Please set "
+            "Current operation does not support versions other than $LATEST. Please set the "
             "version to $LATEST or do not set a version in your request.")
     return name
 
