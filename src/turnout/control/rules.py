@@ -119,7 +119,7 @@ def check_environment(variables: Mapping[str, str]) -> None:
             "environment variables you have provided contains reserved keys that are currently "
             f"not supported for modification. Reserved keys used in this request: "
             f"{', '.join(reserved)}")
-    measured = json.dumps(dict(variables), separators=(",", ":"))
+    measured = json.dumps(dict(variables), separators=(",", ":"), ensure_ascii=False)
     if len(measured.encode()) > MAX_ENVIRONMENT_BYTES:
         raise InvalidParameterValue(
             "Lambda was unable to configure your environment variables because the "
