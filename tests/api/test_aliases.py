@@ -117,7 +117,7 @@ def test_duplicate_and_unknown_aliases(lambda_client: Any, two_versions: str) ->
                                                     FunctionVersion="1"),
                  lambda: lambda_client.delete_alias(FunctionName=name, Name="nope")):
         assert refusal(call) == (404, "ResourceNotFoundException",
-                                 f"Alias not found: {ARN}:{name}:nope")
+                                 f"Cannot find alias arn: {ARN}:{name}:nope")
     assert lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
 
 
@@ -125,6 +125,8 @@ def test_list_aliases_filter_and_paging(lambda_client: Any, two_versions: str) -
     name = two_versions
     for alias, version in (("a", "1"), ("b", "2"), ("c", "1"), ("d", "$LATEST")):
         lambda_client.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
+    lambda_client.update_alias(FunctionName=name, Name="b",
+                               RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
     first = lambda_client.list_aliases(FunctionName=name, MaxItems=3)
     assert [a["Name"] for a in first["Aliases"]] == ["a", "b", "c"]
     rest = lambda_client.list_aliases(FunctionName=name, MaxItems=3, Marker=first["NextMarker"])

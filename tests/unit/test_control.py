@@ -326,7 +326,7 @@ def test_alias_lifecycle(harness: Harness) -> None:
     assert dict(cleared.weights) == {}
     harness.run(harness.control.delete_alias("f", "Prod"))
     assert harness.changes[-1] == AliasChanged("f", "Prod", None)
-    with pytest.raises(ResourceNotFound, match=f"Alias not found: {ARN}:f:Prod"):
+    with pytest.raises(ResourceNotFound, match=f"Cannot find alias arn: {ARN}:f:Prod"):
         harness.control.alias("f", "Prod")
 
 
@@ -341,14 +341,14 @@ def test_alias_lifecycle(harness: Harness) -> None:
     (lambda c: c.create_alias("g", "other", "1"), ResourceNotFound,
      f"Function not found: {ARN}:g"),
     (lambda c: c.update_alias("f", "nope", "1"), ResourceNotFound,
-     f"Alias not found: {ARN}:f:nope"),
+     f"Cannot find alias arn: {ARN}:f:nope"),
     (lambda c: c.update_alias("f", "live", revision_id="stale"), PreconditionFailed,
      "The Revision Id provided does not match the latest Revision Id"),
     (lambda c: c.update_alias("f", "live", weights={"1": 0.5}), InvalidParameterValue,
      "Function version 1 is already included in routing configuration."),
     (lambda c: c.update_alias("f", "live", LATEST, weights={"1": 0.5}),
      InvalidParameterValue, "$LATEST is not supported for an alias pointing to more than 1"),
-    (lambda c: c.delete_alias("f", "nope"), ResourceNotFound, f"Alias not found: {ARN}:f:nope"),
+    (lambda c: c.delete_alias("f", "nope"), ResourceNotFound, f"Cannot find alias arn: {ARN}:f:nope"),
 ])
 def test_alias_refusals_harm_nothing(harness: Harness, call: Callable[[Control], Any],
                                      error: type[Exception], message: str) -> None:

@@ -127,7 +127,7 @@ class Control:
     def alias(self, name: str, alias: str) -> AliasRecord:
         record = self.entry(name).aliases.get(alias)
         if record is None:
-            raise ResourceNotFound(f"Alias not found: {self.arn(name, alias)}")
+            raise ResourceNotFound(f"Cannot find alias arn: {self.arn(name, alias)}")
         return record
 
     def account_usage(self) -> tuple[int, int]:

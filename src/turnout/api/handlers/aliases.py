@@ -63,8 +63,7 @@ async def list_aliases(platform: Platform, params: Params) -> Params:
     entry = platform.control.entry(name)
     version = params.get("FunctionVersion")
     aliases = [alias for _, alias in sorted(entry.aliases.items())
-               if version is None or alias.function_version == version
-               or version in alias.weights]
+               if version is None or alias.function_version == version]
     chosen, next_marker = page(aliases, lambda alias: alias.name, params.get("Marker"),
                                params.get("MaxItems"))
     body: Params = {"Aliases": [shapes.alias_configuration(platform, alias)
