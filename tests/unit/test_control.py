@@ -348,7 +348,8 @@ def test_alias_lifecycle(harness: Harness) -> None:
      "Function version 1 is already included in routing configuration."),
     (lambda c: c.update_alias("f", "live", LATEST, weights={"1": 0.5}),
      InvalidParameterValue, "$LATEST is not supported for an alias pointing to more than 1"),
-    (lambda c: c.delete_alias("f", "nope"), ResourceNotFound, f"Cannot find alias arn: {ARN}:f:nope"),
+    (lambda c: c.delete_alias("f", "nope"), ResourceNotFound,
+     f"Cannot find alias arn: {ARN}:f:nope"),
 ])
 def test_alias_refusals_harm_nothing(harness: Harness, call: Callable[[Control], Any],
                                      error: type[Exception], message: str) -> None:
