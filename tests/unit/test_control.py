@@ -255,10 +255,15 @@ def test_publish_checks_code_sha256(harness: Harness) -> None:
     assert harness.publish(code_sha256=created.code_sha256).version == "1"
 
 
-def test_publish_does_not_change_latest_revision(harness: Harness) -> None:
+def test_publish_gives_latest_a_new_revision_only_when_it_publishes(harness: Harness) -> None:
     created = harness.create()
     harness.publish()
-    assert harness.control.entry("f").latest.revision_id == created.revision_id
+    after_publish = harness.control.entry("f").latest
+    assert after_publish.revision_id != created.revision_id
+    assert after_publish.last_modified == created.last_modified
+    harness.publish()
+    assert harness.control.entry("f").latest.revision_id == after_publish.revision_id
+    assert harness.publish(revision_id=after_publish.revision_id).version == "1"
 
 
 def test_resolve_qualifiers(harness: Harness) -> None:
@@ -391,9 +396,11 @@ def test_notifications_follow_each_change(harness: Harness) -> None:
     harness.run(harness.control.create_alias("f", "live", "1"))
     harness.run(harness.control.delete_alias("f", "live"))
     harness.run(harness.control.delete_function("f", "1"))
-    alias = harness.changes[1]
+    latest = harness.control.entry("f").latest
+    alias = harness.changes[2]
     assert isinstance(alias, AliasChanged) and alias.record is not None
-    assert harness.changes == [VersionPublished("f", "1"), alias,
+    assert harness.changes == [CodeOrConfigChanged("f", latest.revision_id),
+                               VersionPublished("f", "1"), alias,
                                AliasChanged("f", "live", None), FunctionDeleted("f", "1")]
 
 

@@ -66,13 +66,16 @@ def with_latest(entry: FunctionEntry, latest: VersionRecord) -> FunctionEntry:
 
 
 def publish(entry: FunctionEntry, description: str | None, now: str, revision_id: str,
-            ) -> tuple[FunctionEntry, VersionRecord]:
+            latest_revision_id: str | None = None) -> tuple[FunctionEntry, VersionRecord]:
     """Snapshot ``$LATEST`` as the next version number, or return the last version unchanged.
 
     "Lambda doesn't publish a version if the function's configuration and code
     haven't changed since the last version"
     (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html).
     Numbers count from the highest ever published, so a deleted number is never reused.
+    A standalone PublishVersion also gives ``$LATEST`` a new revision
+    (``latest_revision_id``), as Lambda does; publishing together with a code
+    update or a create does not.
     """
     published = entry.published()
     latest = entry.latest
@@ -83,9 +86,10 @@ def publish(entry: FunctionEntry, description: str | None, now: str, revision_id
         latest, version=str(number), revision_id=revision_id, last_modified=now,
         description=latest.description if description is None else description)
     function = dataclasses.replace(entry.function, last_version=number)
-    return dataclasses.replace(
-        entry, function=function,
-        versions=frozen_map({**entry.versions, version.version: version})), version
+    if latest_revision_id is not None:
+        latest = dataclasses.replace(latest, revision_id=latest_revision_id)
+    versions = {**entry.versions, LATEST: latest, version.version: version}
+    return dataclasses.replace(entry, function=function, versions=frozen_map(versions)), version
 
 
 def without_version(entry: FunctionEntry, version: str) -> FunctionEntry:

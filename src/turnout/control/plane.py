@@ -249,7 +249,7 @@ class Control:
         rules.check_code_sha256(code_sha256, entry.latest.code_sha256)
         rules.check_revision(revision_id, entry.latest.revision_id)
         updated, version = edits.publish(entry, description, lambda_timestamp(self.clock.now()),
-                                         self._new_id())
+                                         self._new_id(), latest_revision_id=self._new_id())
         if updated is not entry:
             await self._commit(name, entry, updated)
         return version
