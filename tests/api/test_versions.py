@@ -15,6 +15,8 @@ def test_publish_version_snapshots_latest(lambda_client: Any, fn_name: str) -> N
     assert published["ResponseMetadata"]["HTTPStatusCode"] == 201
     assert (published["Version"], published["Description"]) == ("1", "Normal_Traffic")
     assert published["FunctionArn"] == f"{ARN}:{fn_name}:1"
+    assert published["State"] == "Active"
+    assert "LastUpdateStatus" not in published
     lambda_client.update_function_configuration(FunctionName=fn_name, Timeout=99)
     lambda_client.update_function_code(FunctionName=fn_name,
                                        ZipFile=make_zip({"app.py": "x = 1\n"}))

@@ -55,13 +55,14 @@ def configuration(platform: Platform, record: VersionRecord, qualifier: str | No
         "TracingConfig": {"Mode": record.tracing_mode},
         "RevisionId": record.revision_id,
         "State": "Active",
-        "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": list(record.architectures),
         "EphemeralStorage": {"Size": record.ephemeral_storage_mb},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         "LoggingConfig": logging_config(record),
     }
+    if record.is_latest:  # published versions are never updated, so they carry no status
+        body["LastUpdateStatus"] = "Successful"
     if record.handler:
         body["Handler"] = record.handler
     if record.environment:
