@@ -81,9 +81,13 @@ def test_unzipped_size_over_250mb_is_refused() -> None:
     assert caught.value.message == "Unzipped size must be smaller than 262144000 bytes"
 
 
-def test_zipped_size_over_50mb_is_request_too_large() -> None:
-    with pytest.raises(RequestTooLarge, match="for the UpdateFunctionCode operation"):
-        inspect_zip(b"\0" * (MAX_ZIPPED_BYTES + 1), "UpdateFunctionCode")
+@pytest.mark.parametrize(("operation", "limit"), [("UpdateFunctionCode", 69905067),
+                                                  ("CreateFunction", 70167211)])
+def test_zipped_size_over_50mb_is_request_too_large(operation: str, limit: int) -> None:
+    with pytest.raises(RequestTooLarge) as caught:
+        inspect_zip(b"\0" * (MAX_ZIPPED_BYTES + 1), operation)
+    assert caught.value.message == (f"Request must be smaller than {limit} bytes for the "
+                                    f"{operation} operation")
 
 
 def test_safe_symlinks_and_nested_dirs_are_accepted() -> None:
