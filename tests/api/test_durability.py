@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import zipfile
 from typing import Any
 
 from tests.api.control_kit import create, new_version, refusal
@@ -69,3 +72,17 @@ def test_refused_requests_harm_nothing(fresh_server: TurnoutProcess) -> None:
     fresh_server.kill()
     fresh_server.start()
     assert snapshot(make_client(fresh_server.endpoint), "kept") == before
+
+
+def test_oversized_upload_is_413_and_harms_nothing(fresh_server: TurnoutProcess) -> None:
+    """A zip just over Lambda's 50 MB direct-upload limit (stored, so it stays that big)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("blob.bin", os.urandom(52_428_800))
+    client = make_client(fresh_server.endpoint)
+    create(client, "kept")
+    assert refusal(lambda: client.update_function_code(
+        FunctionName="kept", ZipFile=buffer.getvalue())) == (
+        413, "RequestEntityTooLargeException",
+        "Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation")
+    assert client.get_function(FunctionName="kept")["Configuration"]["CodeSize"] < 1000
