@@ -10,7 +10,6 @@ its change is durable, so anything acknowledged survives ``kill -9``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import uuid
@@ -92,7 +91,7 @@ class Control:
 
     async def prepare_code(self, code_sha256: str) -> Path:
         """``code_dir`` with the first extraction off the event loop (large packages)."""
-        return await asyncio.to_thread(self._code.code_dir, code_sha256)
+        return await self._code.prepare(code_sha256)
 
     def code_zip_by_hex(self, sha256_hex: str) -> Path:
         """The stored zip of a package named by its hex SHA-256 digest."""

@@ -153,20 +153,33 @@ class CodeStore:
         runtime's ``bootstrap`` must stay executable).
         """
         name = sha256_hex(code_sha256)
-        target = self.root / name
-        if name in self._extracted or target.is_dir():
+        if name not in self._extracted:
+            _extract_once(self.root, name)
             self._extracted.add(name)
-            return target
-        temporary = Path(tempfile.mkdtemp(dir=self.root, suffix=".tmp"))
-        try:
-            _extract(self.zip_path(code_sha256), temporary)
-            os.replace(temporary, target)
-        except OSError:
-            shutil.rmtree(temporary, ignore_errors=True)
-            if not target.is_dir():
-                raise
-        self._extracted.add(name)
-        return target
+        return self.root / name
+
+    async def prepare(self, code_sha256: str) -> Path:
+        """``code_dir`` with the extraction itself on a worker thread."""
+        name = sha256_hex(code_sha256)
+        if name not in self._extracted:
+            await asyncio.to_thread(_extract_once, self.root, name)
+            self._extracted.add(name)
+        return self.root / name
+
+
+def _extract_once(root: Path, name: str) -> None:
+    """Extract ``<name>.zip`` to ``<name>/`` unless done; a temporary tree is renamed in."""
+    target = root / name
+    if target.is_dir():
+        return
+    temporary = Path(tempfile.mkdtemp(dir=root, suffix=".tmp"))
+    try:
+        _extract(root / f"{name}.zip", temporary)
+        os.replace(temporary, target)
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if not target.is_dir():  # not a lost race with another extraction
+            raise
 
 
 def _extract(source: Path, destination: Path) -> None:
