@@ -257,3 +257,15 @@ def test_updates_of_a_qualified_name_are_refused(lambda_client: Any, fn_name: st
             "version to $LATEST or do not set a version in your request.")
     assert lambda_client.update_function_configuration(
         FunctionName=f"{fn_name}:$LATEST", Timeout=6)["Timeout"] == 6
+
+
+def test_logging_config(lambda_client: Any, fn_name: str) -> None:
+    create(lambda_client, fn_name)
+    updated = lambda_client.update_function_configuration(
+        FunctionName=fn_name, LoggingConfig={"LogFormat": "JSON", "SystemLogLevel": "WARN"})
+    assert updated["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": f"/aws/lambda/{fn_name}",
+                                        "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"}
+    grouped = lambda_client.update_function_configuration(
+        FunctionName=fn_name, LoggingConfig={"LogGroup": "/custom/group"})
+    assert grouped["LoggingConfig"]["LogGroup"] == "/custom/group"
+    assert grouped["LoggingConfig"]["LogFormat"] == "JSON"

@@ -73,12 +73,15 @@ def configuration(platform: Platform, record: VersionRecord, qualifier: str | No
 
 
 def logging_config(record: VersionRecord) -> Params:
+    """``LoggingConfig``; with the JSON format both log levels default to ``INFO``.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
+    """
     config: Params = {"LogFormat": record.log_format,
                       "LogGroup": record.log_group or f"/aws/lambda/{record.function_name}"}
-    if record.application_log_level:
-        config["ApplicationLogLevel"] = record.application_log_level
-    if record.system_log_level:
-        config["SystemLogLevel"] = record.system_log_level
+    if record.log_format == "JSON":
+        config["ApplicationLogLevel"] = record.application_log_level or "INFO"
+        config["SystemLogLevel"] = record.system_log_level or "INFO"
     return config
 
 
