@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from turnout.api.codec import Response
+from turnout.api.handlers import code
 
 if TYPE_CHECKING:
     from turnout.api.app import ExtraRoute
@@ -16,4 +17,4 @@ async def _health(platform: Platform, query: dict[str, list[str]]) -> Response:
 
 
 def extra_routes() -> dict[tuple[str, str], ExtraRoute]:
-    return {("GET", "/_turnout/health"): _health}
+    return {("GET", "/_turnout/health"): _health, ("GET", code.PATH): code.download_code}
