@@ -11,6 +11,8 @@ import time
 import zipfile
 from pathlib import Path
 
+SOURCE_ROOT = Path(__file__).resolve().parents[1] / "src"  # this checkout's code, not the venv's
+
 
 def make_zip(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
     """A zip with the given files; ``mode`` applies to every entry (0o755 for bootstraps)."""
@@ -34,7 +36,8 @@ class TurnoutProcess:
         self.endpoint = ""
 
     def start(self, deadline_s: float = 30.0) -> None:
-        env = {**os.environ, "TURNOUT_DATA_DIR": str(self.data_dir), "TURNOUT_PORT": "0",
+        env = {**os.environ, "PYTHONPATH": str(SOURCE_ROOT),
+               "TURNOUT_DATA_DIR": str(self.data_dir), "TURNOUT_PORT": "0",
                "TURNOUT_HOST": "127.0.0.1", **self.extra_env}
         self.process = subprocess.Popen([sys.executable, "-m", "turnout", "serve"], env=env,
                                         stdout=subprocess.PIPE, text=True,

@@ -106,7 +106,8 @@ class Invoker:
                 f"Function not found: {self.arn(target.function_name, target.executed_version)}")
         series = Series(target.function_name, target.resource, target.executed_version)
         owner = resolved.provisioned_owner
-        if resolved.alias is not None and target.executed_version != resolved.alias.function_version:
+        alias = resolved.alias
+        if alias is not None and target.executed_version != alias.function_version:
             owner = None  # provisioned environments serve the alias's primary version
         try:
             lease = self.ledger.acquire_nowait(target.function_name, owner)
