@@ -94,7 +94,7 @@ class FunctionRecord:
     created: str
     tags: Mapping[str, str] = field(default_factory=frozen_map)
     last_version: int = 0  # highest number ever published; numbers are never reused
-    # Round 2 will add reserved concurrency here (None: draws from the unreserved pool).
+    # PutFunctionConcurrency (None: draws from the unreserved pool).
     reserved_concurrency: int | None = None
 
 
@@ -111,12 +111,27 @@ class AliasRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ProvisionedConfig:
+    """A ``PutProvisionedConcurrencyConfig`` as stored: what was asked for, and when.
+
+    Its status (IN_PROGRESS, READY, FAILED) and allocated counts are not stored:
+    they describe running environments and are recomputed after a restart.
+    """
+
+    function_name: str
+    qualifier: str  # an alias name or a published version number
+    requested: int
+    last_modified: str  # e.g. 2019-12-31T20:28:49+0000, as Lambda shows it
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionEntry:
     """One function with all its versions (``$LATEST`` included) and aliases."""
 
     function: FunctionRecord
     versions: Mapping[str, VersionRecord]
     aliases: Mapping[str, AliasRecord]
+    provisioned: Mapping[str, ProvisionedConfig] = field(default_factory=frozen_map)
 
     @property
     def latest(self) -> VersionRecord:
@@ -162,4 +177,12 @@ class FunctionDeleted:
     version: str | None
 
 
-Change = CodeOrConfigChanged | VersionPublished | AliasChanged | FunctionDeleted
+@dataclass(frozen=True, slots=True)
+class ConcurrencyChanged:
+    """Reserved concurrency or a provisioned-concurrency config of the function changed."""
+
+    function_name: str
+
+
+Change = (CodeOrConfigChanged | VersionPublished | AliasChanged | FunctionDeleted
+          | ConcurrencyChanged)

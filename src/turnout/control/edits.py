@@ -15,6 +15,7 @@ from turnout.models import (
     AliasRecord,
     FunctionEntry,
     FunctionRecord,
+    ProvisionedConfig,
     VersionRecord,
     frozen_map,
 )
@@ -93,8 +94,10 @@ def publish(entry: FunctionEntry, description: str | None, now: str, revision_id
 
 
 def without_version(entry: FunctionEntry, version: str) -> FunctionEntry:
+    """Deleting a version deletes its provisioned-concurrency config with it."""
     versions = {key: value for key, value in entry.versions.items() if key != version}
-    return dataclasses.replace(entry, versions=frozen_map(versions))
+    return dataclasses.replace(entry, versions=frozen_map(versions),
+                               provisioned=_without_config(entry, version))
 
 
 def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
@@ -102,8 +105,17 @@ def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
 
 
 def without_alias(entry: FunctionEntry, name: str) -> FunctionEntry:
+    """Deleting an alias deletes its provisioned-concurrency config with it."""
     aliases = {key: value for key, value in entry.aliases.items() if key != name}
-    return dataclasses.replace(entry, aliases=frozen_map(aliases))
+    return dataclasses.replace(entry, aliases=frozen_map(aliases),
+                               provisioned=_without_config(entry, name))
+
+
+def _without_config(entry: FunctionEntry, qualifier: str) -> Mapping[str, ProvisionedConfig]:
+    if qualifier not in entry.provisioned:
+        return entry.provisioned
+    return frozen_map({key: value for key, value in entry.provisioned.items()
+                       if key != qualifier})
 
 
 def with_tags(entry: FunctionEntry, add: Mapping[str, str], remove: Iterable[str] = (),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from turnout.arns import function_arn
 from turnout.clock import Clock
-from turnout.control import edits, rules
+from turnout.control import concurrency, edits, rules
 from turnout.control.edits import ConfigUpdate
 from turnout.errors import (
     InvalidParameterValue,
@@ -32,6 +32,7 @@ from turnout.models import (
     AliasRecord,
     Change,
     CodeOrConfigChanged,
+    ConcurrencyChanged,
     FunctionDeleted,
     FunctionEntry,
     FunctionRecord,
@@ -301,6 +302,7 @@ class Control:
         for version in record.weights:
             if version not in entry.versions:
                 raise ResourceNotFound(f"Function not found: {self.arn(name, version)}")
+        concurrency.check_alias_update(entry, record)
 
     # Tags ----------------------------------------------------------------------------
 
@@ -314,6 +316,11 @@ class Control:
         await self._commit(name, entry, edits.with_tags(entry, {}, keys))
 
     # The one write path --------------------------------------------------------------
+
+    async def replace_entry(self, name: str, old: FunctionEntry, new: FunctionEntry) -> None:
+        """Commit an edit computed by another control module (``control.concurrency``)
+        from ``old``, which must still be the current entry (no ``await`` since reading it)."""
+        await self._commit(name, old, new)
 
     async def _commit(self, name: str, old: FunctionEntry | None,
                       new: FunctionEntry | None) -> None:
@@ -350,4 +357,7 @@ def changes_between(name: str, old: FunctionEntry | None, new: FunctionEntry | N
             found.append(AliasChanged(name, alias, record))
     found += [AliasChanged(name, alias, None) for alias in before_aliases
               if alias not in new.aliases]
+    if old is not None and (old.provisioned != new.provisioned or old.function.reserved_concurrency
+                            != new.function.reserved_concurrency):
+        found.append(ConcurrencyChanged(name))
     return found

@@ -15,6 +15,7 @@ from pathlib import Path
 from turnout.arns import function_arn, parse_function_name, resolve_qualifier
 from turnout.errors import LambdaError, ResourceNotFound
 from turnout.invoke.admission import ConcurrencyLedger
+from turnout.invoke.provisioning import provisioned_owner
 from turnout.invoke.routing import LATEST, AliasRoute, Target, route
 from turnout.models import AliasRecord, VersionRecord
 from turnout.observe.metrics import Metrics, Series
@@ -31,11 +32,6 @@ class Resolved:
     function_name: str
     qualifier: str | None  # None: unqualified ($LATEST)
     alias: AliasRecord | None
-
-    @property
-    def provisioned_owner(self) -> str | None:
-        return f"{self.function_name}:{self.qualifier}" if self.qualifier not in (None, LATEST) \
-            else None
 
 
 class Invoker:
@@ -105,10 +101,9 @@ class Invoker:
             raise ResourceNotFound(
                 f"Function not found: {self.arn(target.function_name, target.executed_version)}")
         series = Series(target.function_name, target.resource, target.executed_version)
-        owner = resolved.provisioned_owner
-        alias = resolved.alias
-        if alias is not None and target.executed_version != alias.function_version:
-            owner = None  # provisioned environments serve the alias's primary version
+        entry = self.registry.entry(target.function_name)
+        owner = None if entry is None else provisioned_owner(entry, resolved.qualifier,
+                                                             target.executed_version)
         try:
             lease = self.ledger.acquire_nowait(target.function_name, owner)
         except LambdaError:

@@ -1,6 +1,7 @@
-"""GetAccountSettings: Lambda's quotas and this server's usage.
+"""GetAccountSettings: Lambda's quotas, the unreserved concurrency left, and this server's usage.
 
-Quotas from https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html.
+Quotas from https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html;
+figures from ``turnout.concurrency_rules``.
 """
 
 from __future__ import annotations
@@ -8,26 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from turnout.api.registry import handles
-from turnout.store.code import MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES
+from turnout.concurrency_rules import account_settings
+from turnout.control.concurrency import account_view
 
 if TYPE_CHECKING:
     from turnout.api.handlers.shapes import Params
     from turnout.platform import Platform
 
-TOTAL_CODE_STORAGE = 80_530_636_800  # 75 GB
-
 
 @handles("GetAccountSettings")
 async def get_account_settings(platform: Platform, params: Params) -> Params:
     total_code, function_count = platform.control.account_usage()
-    concurrency = platform.settings.account_concurrency
-    return {
-        "AccountLimit": {
-            "TotalCodeSize": TOTAL_CODE_STORAGE,
-            "CodeSizeUnzipped": MAX_UNZIPPED_BYTES,
-            "CodeSizeZipped": MAX_ZIPPED_BYTES,
-            "ConcurrentExecutions": concurrency,
-            "UnreservedConcurrentExecutions": concurrency,
-        },
-        "AccountUsage": {"TotalCodeSize": total_code, "FunctionCount": function_count},
-    }
+    return account_settings(account_view(platform.control), function_count, total_code)

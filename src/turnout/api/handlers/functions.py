@@ -72,6 +72,8 @@ async def get_function(platform: Platform, params: Params) -> Params:
     }
     if function.tags:
         body["Tags"] = dict(function.tags)
+    if function.reserved_concurrency is not None:
+        body["Concurrency"] = {"ReservedConcurrentExecutions": function.reserved_concurrency}
     return body
 
 
