@@ -23,7 +23,7 @@ pytestmark = pytest.mark.api
 
 def two_versions_and_alias(client: Any, name: str, alias: str = "live") -> None:
     create_sleeper(client, name, Publish=True)
-    client.update_function_configuration(FunctionName=name, Description="burst")
+    client.update_function_configuration(FunctionName=name, Timeout=31)  # a new version
     client.publish_version(FunctionName=name)
     client.create_alias(FunctionName=name, Name=alias, FunctionVersion="1")
 
