@@ -50,7 +50,7 @@ def invoke_parallel(client: Any, name: str, count: int, sleep: float) -> list[di
 
 
 def wait_status(client: Any, name: str, qualifier: str, wanted: str,
-                deadline_s: float = 60.0) -> dict[str, Any]:
+                deadline_s: float = 30.0) -> dict[str, Any]:
     """Poll GetProvisionedConcurrencyConfig until ``Status`` is ``wanted``."""
     until = time.monotonic() + deadline_s
     while True:
