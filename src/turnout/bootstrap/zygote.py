@@ -91,7 +91,6 @@ def main() -> None:
     preload()
     sock = socket.socket(fileno=fd)
     sock.send(json.dumps({"ready": os.getpid()}).encode())
-    sock.send(json.dumps({"ready": os.getpid()}).encode())
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)

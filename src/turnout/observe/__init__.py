@@ -1,1 +1,1 @@
-"""Observability: invocation logs (and, from other modules, metrics)."""
+"""Observability: per-version metrics and invocation logs."""
