@@ -338,7 +338,8 @@ class Pool:
             now = self._clock.monotonic()
             for env_id in policy.choose_reaps(self._idle_candidates(), now, keep_alive):
                 self._envs[env_id].kill("reaped")
-            delay = policy.next_reap_delay(self._idle_candidates(), now, keep_alive)
+            delay = policy.next_reap_delay(self._idle_candidates(), now, keep_alive,
+                                           ceiling_s=min(1.0, keep_alive))
             await self._clock.sleep(max(delay, 0.01))
 
     def stats(self) -> PoolStats:
