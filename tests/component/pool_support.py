@@ -67,7 +67,7 @@ def alive(pid: int) -> bool:
 
 async def until_gone(pids: list[int], deadline_s: float = 5.0) -> bool:
     async with asyncio.timeout(deadline_s):
-        while any(alive(pid) for pid in pids):
+        while any(alive(pid) for pid in pids):  # noqa: ASYNC110 - another process: poll
             await asyncio.sleep(0.02)
     return True
 

@@ -13,8 +13,8 @@ from tests.component.pool_support import (
     pid_of,
     run,
     running_pool,
+    until_gone,
 )
-from turnout.pool.lifecycle import EnvState
 
 pytestmark = pytest.mark.component
 
@@ -218,7 +218,7 @@ def test_what_a_function_sees(tmp_path: Path, use_zygote: bool) -> None:
     spec = function(tmp_path, {"index.py": ENVIRONMENT}, name="orders", memory_mb=256,
                     environment={"MY_VAR": "mine"})
 
-    async def scenario() -> None:
+    async def scenario() -> str:
         async with running_pool(tmp_path / "data", use_zygote=use_zygote, port=9555,
                                 region="eu-west-1") as pool:
             result = await pool.invoke(
@@ -246,13 +246,9 @@ def test_what_a_function_sees(tmp_path: Path, use_zygote: bool) -> None:
                 "orders", "$LATEST", "256", spec.function_arn + ":live", "/aws/lambda/orders",
                 env["AWS_LAMBDA_LOG_STREAM_NAME"], {"k": "v"}, "id-1"]
             assert "[$LATEST]" in env["AWS_LAMBDA_LOG_STREAM_NAME"]
-            tmp = Path(seen["tmp"])
             pool.retire("orders")
-            await asyncio.sleep(0)
-            async with asyncio.timeout(5):
-                while tmp.exists() or alive(seen["pid"]):
-                    await asyncio.sleep(0.02)
+            await until_gone([seen["pid"]])
+            return str(seen["tmp"])
 
-    import asyncio
-
-    run(scenario())
+    tmp = run(scenario())
+    assert not Path(tmp).exists()  # the private temporary directory went with it

@@ -60,7 +60,7 @@ def drive(data: bytes, env: FakeEnvironment | None = None,
 
     async def run() -> RuntimeApiConnection:
         connection = RuntimeApiConnection(env)
-        connection.connection_made(transport)  # type: ignore[arg-type]
+        connection.connection_made(transport)  # type: ignore[arg-type,unused-ignore]
         connection.data_received(data)
         await asyncio.sleep(0)
         return connection

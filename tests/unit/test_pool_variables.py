@@ -23,7 +23,7 @@ def spec(runtime: str = "python3.12", **environment: str) -> EnvironmentSpec:
 
 
 def variables(s: EnvironmentSpec, provisioned: bool = False) -> dict[str, str]:
-    return environment_variables(
+    return environment_variables(  # type: ignore[no-any-return]
         s, region="eu-west-1", endpoint="http://127.0.0.1:9001", runtime_api="127.0.0.1:4000",
         log_stream="2024/01/01/[3]abc", tmpdir="/tmp/env", interpreter="/venv/bin/python",
         runtime_dir="/rt", provisioned=provisioned)
