@@ -35,7 +35,9 @@ class RuntimeApiClient:
 
     def _connection(self) -> socket.socket:
         if self._sock is None:
-            self._sock = socket.create_connection(self._address)
+            # Not create_connection: its getaddrinfo costs milliseconds in a fresh fork.
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._sock.connect(self._address)
             self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._buffer = b""
         return self._sock

@@ -57,14 +57,18 @@ def replace_environment(variables: dict[str, str]) -> None:
     os.environ.update(variables)
 
 
-def enter(config: dict[str, object], out_fd: int, parent: int) -> None:
-    """Everything a forked child does before it runs the function's Init."""
+def detach(parent: int) -> None:
+    """A forked child's first step: own session and process group, death with ``parent``."""
     if os.getpid() != os.getpgid(0):
         os.setsid()
     die_with_parent(parent)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def configure(config: dict[str, object], out_fd: int) -> None:
+    """Apply one environment's output pipe, paths, directory, variables and limits."""
     redirect_output(out_fd)
     hidden = set(config.get("hide_paths", ()))  # type: ignore[call-overload]
     sys.path[:] = [entry for entry in sys.path if entry not in hidden]

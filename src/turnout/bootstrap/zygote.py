@@ -4,8 +4,12 @@ The platform starts it with one end of a ``SOCK_SEQPACKET`` socket pair. Each
 message asks for an environment (JSON config, plus the output pipe as an
 ``SCM_RIGHTS`` descriptor); the answer names the child's pid. When a child
 exits, the zygote (its parent) reaps it and reports the wait status.
+
 Heavy modules (boto3 included) are imported once here and frozen out of the
-garbage collector, so children share those pages instead of copying them.
+garbage collector, so children share those pages instead of copying them. One
+*spare* child is always forked ahead, already detached and waiting for its
+config: a request is answered by handing the config to the spare, and the
+next spare is forked afterwards, off the cold start's path.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 from turnout.bootstrap import runtime, sandbox
 
 MAX_MESSAGE = 1 << 20
+Spare = tuple[int, socket.socket]  # (pid, socket to hand it its config)
 
 
 def preload() -> None:
@@ -43,9 +48,9 @@ def receive(sock: socket.socket) -> tuple[bytes, list[int]]:
     return message, list(fds)
 
 
-def spawn(sock: socket.socket, closing: list[int], message: bytes, fds: list[int]) -> None:
-    request = json.loads(message)
-    out_fd = fds[0]
+def fork_spare(platform: socket.socket, closing: list[int]) -> Spare:
+    """Fork a child that detaches, then waits for the config of the environment it becomes."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     sys.stdout.flush()
     sys.stderr.flush()
     gc.freeze()
@@ -54,10 +59,17 @@ def spawn(sock: socket.socket, closing: list[int], message: bytes, fds: list[int
         code = 1
         try:
             signal.set_wakeup_fd(-1)
-            sock.close()
+            platform.close()
+            ours.close()
             for fd in closing:
                 os.close(fd)
-            sandbox.enter(request, out_fd, parent=os.getppid())
+            sandbox.detach(parent=os.getppid())
+            message, fds = receive(theirs)
+            theirs.close()
+            if not message or not fds:
+                os._exit(0)
+            request = json.loads(message)
+            sandbox.configure(request, fds[0])
             sandbox.run(request)
             code = 0
         except SystemExit as exc:
@@ -70,8 +82,19 @@ def spawn(sock: socket.socket, closing: list[int], message: bytes, fds: list[int
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    os.close(out_fd)
-    sock.send(json.dumps({"id": request["id"], "pid": pid}).encode())
+    theirs.close()
+    return pid, ours
+
+
+def hand_over(spare: Spare, message: bytes, out_fd: int) -> int:
+    pid, sock = spare
+    try:
+        rights = array.array("i", [out_fd])
+        sock.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
+    finally:
+        sock.close()
+        os.close(out_fd)
+    return pid
 
 
 def reap(sock: socket.socket) -> None:
@@ -90,7 +113,6 @@ def main() -> None:
     sandbox.die_with_parent(int(sys.argv[2]))
     preload()
     sock = socket.socket(fileno=fd)
-    sock.send(json.dumps({"ready": os.getpid()}).encode())
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
@@ -101,13 +123,18 @@ def main() -> None:
     selector.register(wake_read, selectors.EVENT_READ)
     closing = [wake_read, wake_write, selector.fileno()] if hasattr(selector, "fileno") \
         else [wake_read, wake_write]
+    spare = fork_spare(sock, closing)
+    sock.send(json.dumps({"ready": os.getpid()}).encode())
     while True:
         for key, _ in selector.select():
             if key.fileobj is sock:
                 message, fds = receive(sock)
                 if not message:  # the platform closed its end: stop
                     os._exit(0)
-                spawn(sock, closing, message, fds)
+                request_id = json.loads(message)["id"]
+                pid = hand_over(spare, message, fds[0])
+                sock.send(json.dumps({"id": request_id, "pid": pid}).encode())
+                spare = fork_spare(sock, closing)
             else:
                 try:
                     while os.read(wake_read, 4096):
