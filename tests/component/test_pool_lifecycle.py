@@ -21,6 +21,8 @@ print("initialising")
 
 def handler(event, context):
     time.sleep(event.get("sleep", 0))
+    if event.get("exit"):
+        os._exit(2)
     return {"pid": os.getpid()}
 """
 BROKEN = "raise ValueError('cannot start')\n"
@@ -112,6 +114,23 @@ def test_provisioned_environments_start_ahead_and_report_no_init(tmp_path: Path)
             gone = await pool.set_provisioned("fn:live", spec, 0)
             assert gone.allocated == 0 and pool.provisioned_available("fn:live") == 0
             assert pool.stats().provisioned == 0
+
+    run(scenario())
+
+
+def test_a_lost_provisioned_environment_is_replaced(tmp_path: Path) -> None:
+    spec = function(tmp_path, {"index.py": HANDLER}, version="1", revision="v1")
+
+    async def scenario() -> None:
+        async with running_pool(tmp_path / "data") as pool:
+            assert (await pool.set_provisioned("fn:1", spec, 1)).allocated == 1
+            crashed = await invoke(pool, spec, {"exit": True}, "fn:1")
+            assert crashed.provisioned and crashed.error_type == "Runtime.ExitError"
+            async with asyncio.timeout(5):
+                while pool.provisioned_available("fn:1") < 1:  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+            again = await invoke(pool, spec, owner="fn:1")
+            assert again.provisioned and again.init_duration_ms is None
 
     run(scenario())
 

@@ -166,6 +166,11 @@ class Environment:
             self.init_failure = ("Sandbox.Timedout", None)
             self.kill("init-timeout")
 
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the platform killed it ("timeout", "oom", "retired", …); None if it ended itself."""
+        return self._killed_for
+
     def claim(self) -> None:
         """IDLE → BUSY, synchronously (no await between choosing and claiming)."""
         self._move(EnvState.BUSY)

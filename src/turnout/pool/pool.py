@@ -8,6 +8,7 @@ this module applies them. All state is owned by the event loop: there is no
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import uuid
@@ -15,7 +16,7 @@ from types import TracebackType
 
 from turnout.bootstrap import runtime as python_runtime
 from turnout.clock import Clock
-from turnout.errors import TooManyRequests
+from turnout.errors import LambdaError, TooManyRequests
 from turnout.observe import logs as log_format
 from turnout.observe.logs import LogStore
 from turnout.pool import policy
@@ -28,9 +29,11 @@ from turnout.pool.variables import environment_variables, is_python, log_stream_
 from turnout.settings import Settings
 
 COLD_START_WAIT_S = 30.0
+REPLACEABLE = {None, "timeout", "oom"}  # provisioned environments lost this way come back
 SHUTDOWN_DEADLINE_S = 5.0
 RUNTIME_DIR = os.path.dirname(python_runtime.__file__)
 Key = tuple[str, str, str]
+log = logging.getLogger(__name__)
 
 
 def entrypoint_problem(spec: EnvironmentSpec) -> str | None:
@@ -52,6 +55,8 @@ class Pool:
         self._envs: dict[str, Environment] = {}
         self._idle: dict[Key, dict[str, Environment]] = {}
         self._provisioned: dict[str, dict[str, Environment]] = {}
+        self._provision_targets: dict[str, tuple[Key, int]] = {}
+        self._closing = False
         self._dying: set[Environment] = set()
         self._zygote: Zygote | None = None
         self._tasks: asyncio.TaskGroup | None = None
@@ -73,6 +78,7 @@ class Pool:
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
+        self._closing = True
         try:
             if self._reaper is not None:
                 self._reaper.cancel()
@@ -82,6 +88,7 @@ class Pool:
             await self._stop_everything()
 
     async def _stop_everything(self) -> None:
+        self._closing = True
         for env in list(self._envs.values()):
             env.kill("shutdown")
         waiting = [env.exited for env in self._dying if not env.exited.done()]
@@ -254,6 +261,7 @@ class Pool:
             owned = self._provisioned.get(env.provisioned_owner)
             if owned is not None:
                 owned.pop(env.env_id, None)
+            self._maybe_replace(env)
         if not env.exited.done():
             self._dying.add(env)
             env.exited.add_done_callback(lambda _: self._dying.discard(env))
@@ -268,6 +276,9 @@ class Pool:
                               ) -> ProvisionReport:
         """Keep ``count`` initialised environments of ``spec`` for ``owner`` ("orders:live")."""
         group = self._provisioned.setdefault(owner, {})
+        self._provision_targets[owner] = (spec.key, count)
+        if count == 0:
+            del self._provision_targets[owner]
         for env in list(group.values()):
             if env.spec.key != spec.key:
                 self._retire_env(env)
@@ -308,6 +319,30 @@ class Pool:
             error_type, body = env.init_failure or ("Runtime.ExitError", None)
             reasons.append(f"{error_type}: " + (body or env.exit_detail().encode()).decode(
                 "utf-8", "replace"))
+
+    def _maybe_replace(self, env: Environment) -> None:
+        """Start a replacement for a provisioned environment lost after its Init, as Lambda does."""
+        owner = env.provisioned_owner
+        if owner is None or self._closing or self._tasks is None or env.retiring \
+                or env.stop_reason not in REPLACEABLE or env.init_duration_ms is None:
+            return
+        target = self._provision_targets.get(owner)
+        if target is None or target[0] != env.spec.key:
+            return
+        live = sum(1 for e in self._provisioned.get(owner, {}).values() if not e.retiring)
+        if live < target[1]:
+            self._tasks.create_task(self._replace(owner, env.spec),
+                                    name=f"replace-provisioned-{owner}")
+
+    async def _replace(self, owner: str, spec: EnvironmentSpec) -> None:
+        reasons: list[str] = []
+        try:
+            await self._provision_one(owner, spec, reasons)
+        except LambdaError as exc:
+            reasons.append(exc.message)
+        if reasons:
+            log.warning("could not replace a provisioned environment of %s: %s", owner,
+                        reasons[0])
 
     def provisioned_available(self, owner: str) -> int:
         group = self._provisioned.get(owner, {})
