@@ -170,6 +170,24 @@ def test_capacity_evicts_the_stalest_idle_environment(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_an_abandoned_invocation_does_not_leave_a_busy_environment(tmp_path: Path) -> None:
+    spec = function(tmp_path, {"index.py": HANDLER})
+
+    async def scenario() -> None:
+        async with running_pool(tmp_path / "data") as pool:
+            pid = pid_of((await invoke(pool, spec)).payload)
+            abandoned = asyncio.create_task(invoke(pool, spec, {"sleep": 5}))
+            await asyncio.sleep(0.2)
+            abandoned.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await abandoned
+            await until_gone([pid])
+            assert pool.stats().by_state["BUSY"] == 0
+            assert (await invoke(pool, spec)).cold_start
+
+    run(scenario())
+
+
 def test_stopping_the_pool_leaves_no_process(tmp_path: Path) -> None:
     spec = function(tmp_path, {"index.py": HANDLER})
 

@@ -153,6 +153,8 @@ class Environment:
         except BaseException:
             self._die()
             self._cleanup()
+            if not self.exited.done():
+                self.exited.set_result(-1)
             raise
         finally:
             os.close(write_fd)
@@ -266,6 +268,9 @@ class Environment:
                                       started + timeout_s)
         try:
             body, error_type = await future
+        except BaseException:  # abandoned mid-invocation: the worker's state is unknown
+            self.kill("abandoned")
+            raise
         finally:
             watch.cancel()
             self._current = None

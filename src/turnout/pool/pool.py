@@ -29,7 +29,8 @@ from turnout.pool.variables import environment_variables, is_python, log_stream_
 from turnout.settings import Settings
 
 COLD_START_WAIT_S = 30.0
-REPLACEABLE = {None, "timeout", "oom"}  # provisioned environments lost this way come back
+# Provisioned environments that end for these reasons (None: by themselves) are replaced.
+REPLACEABLE = {None, "timeout", "oom", "abandoned"}
 SHUTDOWN_DEADLINE_S = 5.0
 RUNTIME_DIR = os.path.dirname(python_runtime.__file__)
 Key = tuple[str, str, str]
@@ -60,7 +61,7 @@ class Pool:
         self._dying: set[Environment] = set()
         self._zygote: Zygote | None = None
         self._tasks: asyncio.TaskGroup | None = None
-        self._reaper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._cold_gate = asyncio.Semaphore(settings.max_parallel_cold_starts)
         self.cold_starts = 0
         self.warm_starts = 0
@@ -73,17 +74,18 @@ class Pool:
             await self._zygote.ready()
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
-        self._reaper = self._tasks.create_task(self._reap_forever(), name="pool-reaper")
+        self._background.add(self._tasks.create_task(self._reap_forever(), name="pool-reaper"))
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
         self._closing = True
         try:
-            if self._reaper is not None:
-                self._reaper.cancel()
+            for task in self._background:
+                task.cancel()
             if self._tasks is not None:
-                await self._tasks.__aexit__(kind, error, trace)
+                # Our own background tasks only: the caller's error propagates unwrapped.
+                await self._tasks.__aexit__(None, None, None)
         finally:
             await self._stop_everything()
 
@@ -138,7 +140,7 @@ class Pool:
         if not group:
             return None
         candidates = [policy.Candidate(env.env_id, env.last_used) for env in group.values()
-                      if env.state is EnvState.IDLE and env.spec.key == key]
+                      if env.state is EnvState.IDLE and env.spec.key == key and not env.retiring]
         chosen = policy.pick_warm(candidates)
         if chosen is None:
             return None
@@ -312,10 +314,13 @@ class Pool:
         except TooManyRequests as exc:
             reasons.append(exc.message)
             return
+        if env.retiring:  # set_provisioned or retire changed its mind meanwhile
+            env.kill("retired")
         output = env.init_output + (env.take_output() if env.init_failure else b"")
         if output:
             self._logs.append(spec.function_name, spec.version, output)
-        if env.init_failure is not None or env.state is not EnvState.IDLE:
+        if env.init_failure is not None or (env.state is not EnvState.IDLE
+                                            and env.stop_reason != "retired"):
             error_type, body = env.init_failure or ("Runtime.ExitError", None)
             reasons.append(f"{error_type}: " + (body or env.exit_detail().encode()).decode(
                 "utf-8", "replace"))
@@ -331,8 +336,10 @@ class Pool:
             return
         live = sum(1 for e in self._provisioned.get(owner, {}).values() if not e.retiring)
         if live < target[1]:
-            self._tasks.create_task(self._replace(owner, env.spec),
-                                    name=f"replace-provisioned-{owner}")
+            task = self._tasks.create_task(self._replace(owner, env.spec),
+                                           name=f"replace-provisioned-{owner}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _replace(self, owner: str, spec: EnvironmentSpec) -> None:
         reasons: list[str] = []
@@ -346,7 +353,7 @@ class Pool:
 
     def provisioned_available(self, owner: str) -> int:
         group = self._provisioned.get(owner, {})
-        return sum(1 for env in group.values() if env.state is EnvState.IDLE)
+        return sum(1 for env in group.values() if env.state is EnvState.IDLE and not env.retiring)
 
     # ----- retiring and reaping --------------------------------------------------------------
     def retire(self, function_name: str, keep_revision: str | None = None, *,
@@ -362,10 +369,11 @@ class Pool:
             self._retire_env(env)
 
     def _retire_env(self, env: Environment) -> None:
-        if env.state is EnvState.BUSY:
-            env.retiring = True
-        else:
+        """Idle: stop now. Starting or busy: finish what it was started for, then stop."""
+        if env.state is EnvState.IDLE:
             env.kill("retired")
+        elif env.state is not EnvState.DEAD:
+            env.retiring = True
 
     async def _reap_forever(self) -> None:
         keep_alive = self.settings.keep_alive_seconds
