@@ -105,7 +105,6 @@ class Environment:
         self.last_used = clock.monotonic()
         self.pid = 0
         self.retiring = False
-        self.invocations = 0
         self.init_duration_ms: float | None = None
         self.init_failure: tuple[str, bytes | None] | None = None  # (type, posted body)
         self.init_output = b""
@@ -181,7 +180,7 @@ class Environment:
         """Kill the whole process group; the environment is DEAD from now on."""
         if self._killed_for is None:
             self._killed_for = reason
-        if self.pid:
+        if self.pid and not self.exited.done():  # never signal a reaped (reusable) pid
             for kill in (os.killpg, os.kill):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     kill(self.pid, signal.SIGKILL)
@@ -277,7 +276,6 @@ class Environment:
             self._pending_event = None
         ended = clock.monotonic()
         duration_ms = (ended - started) * 1000.0
-        self.invocations += 1
         self.last_used = ended
         if self.state is EnvState.BUSY and ended - self._peak_read_at >= PEAK_REFRESH_S:
             self._peak_read_at = ended
