@@ -22,6 +22,7 @@ from turnout.events.queue import QueuedEvent
 from turnout.events.service import AsyncInvocations
 from turnout.invoke.admission import ConcurrencyLedger
 from turnout.invoke.invoker import Invoker
+from turnout.invoke.provisioning import Provisioner
 from turnout.models import LATEST, Change, CodeOrConfigChanged, FunctionDeleted
 from turnout.observe.logs import LogStore
 from turnout.observe.metrics import Metrics
@@ -40,6 +41,7 @@ class Platform:
     pool: Pool
     invoker: Invoker
     events: AsyncInvocations
+    provisioner: Provisioner
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -61,17 +63,24 @@ class Platform:
                     clock=clock)
                 await events.open()
                 try:
+                    provisioner = Provisioner(control.registry, ledger, pool, invoker.spec_for)
                     platform = cls(settings, clock, control, logs, metrics, ledger, pool,
-                                   invoker, events)
+                                   invoker, events, provisioner)
                     unsubscribe = control.subscribe(platform.on_change)
+                    unsubscribe_provisioner = control.subscribe(provisioner.on_change)
+                    provisioner.load()
                     try:
                         async with asyncio.TaskGroup() as tasks:
                             consumer = tasks.create_task(events.run(), name="async-consumer")
+                            provisioning = tasks.create_task(provisioner.run(),
+                                                             name="provisioner")
                             try:
                                 yield platform
                             finally:
                                 consumer.cancel()
+                                provisioning.cancel()
                     finally:
+                        unsubscribe_provisioner()
                         unsubscribe()
                 finally:
                     await events.close()
