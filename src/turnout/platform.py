@@ -68,6 +68,7 @@ class Platform:
                                    invoker, events, provisioner)
                     unsubscribe = control.subscribe(platform.on_change)
                     unsubscribe_provisioner = control.subscribe(provisioner.on_change)
+                    control.before_alias_switch(provisioner.prepare)
                     provisioner.load()
                     try:
                         async with asyncio.TaskGroup() as tasks:

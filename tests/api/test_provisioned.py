@@ -117,9 +117,11 @@ def test_repointing_a_provisioned_alias_prepares_the_new_version(lambda_client: 
         FunctionName=fn_name, Qualifier="live", ProvisionedConcurrentExecutions=2)
     wait_status(lambda_client, fn_name, "live", "READY")
     lambda_client.update_alias(FunctionName=fn_name, Name="live", FunctionVersion="2")
-    wait_status(lambda_client, fn_name, "live", "READY")
+    # Right after the switch: version 2's environments were prepared before it.
     warm = invoke_parallel(lambda_client, f"{fn_name}:live", 2, sleep=0.5)
     assert warm == [{"version": "2", "init": False, "function_error": None}] * 2
+    ready = wait_status(lambda_client, fn_name, "live", "READY")
+    assert ready["AllocatedProvisionedConcurrentExecutions"] == 2
 
 
 def test_provisioned_counts_against_the_reservation(lambda_client: Any, fn_name: str) -> None:

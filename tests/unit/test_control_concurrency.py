@@ -16,7 +16,7 @@ from turnout.errors import (
     ResourceConflict,
     ResourceNotFound,
 )
-from turnout.models import ConcurrencyChanged
+from turnout.models import AliasRecord, ConcurrencyChanged
 
 
 @pytest.fixture
@@ -143,3 +143,31 @@ def test_account_view_counts_reservations_and_unreserved_provisioning(harness: H
     view = concurrency.account_view(harness.control)
     assert view.provisioned == {"f": {"live": 4}}
     assert view.reserved == {}
+
+
+def test_update_alias_awaits_the_preparers_before_switching(harness: Harness) -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    async def prepare(current: AliasRecord, proposed: AliasRecord) -> None:
+        seen.append((current.name, current.function_version, proposed.function_version))
+        assert harness.control.alias("f", "live").function_version == "1"  # not switched yet
+
+    harness.control.before_alias_switch(prepare)
+    harness.run(harness.control.update_alias("f", "live", description="same version"))
+    assert seen == []
+    harness.run(harness.control.update_alias("f", "live", function_version="2"))
+    assert seen == [("live", "1", "2")]
+    assert harness.control.alias("f", "live").function_version == "2"
+
+
+def test_an_alias_changed_while_preparing_is_a_conflict(harness: Harness) -> None:
+    async def prepare(current: AliasRecord, proposed: AliasRecord) -> None:
+        if proposed.function_version == "2":
+            await harness.control.update_alias("f", "live", description="meanwhile")
+
+    harness.control.before_alias_switch(prepare)
+    error = error_of(harness, lambda: harness.control.update_alias("f", "live",
+                                                                   function_version="2"))
+    assert isinstance(error, ResourceConflict)
+    assert error.message.startswith("The operation cannot be performed at this time.")
+    assert harness.control.alias("f", "live").function_version == "1"

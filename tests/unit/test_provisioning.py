@@ -4,6 +4,7 @@ provisioner itself against a fake pool (ledger slots only for ready environments
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -42,24 +43,28 @@ from turnout.store.registry import Registry
 T1 = Target("1", 3, "t1")
 
 
-@pytest.mark.parametrize(("target", "held", "step"), [
-    (None, None, Step(Kind.KEEP, 0)),
-    (None, Held(T1, READY, 3), Step(Kind.RELEASE, 0)),
-    (T1, None, Step(Kind.PROVISION, 0)),
-    (T1, Held(T1, READY, 3), Step(Kind.KEEP, 3)),
-    (T1, Held(T1, IN_PROGRESS, 1), Step(Kind.KEEP, 1)),
-    (T1, Held(T1, FAILED, 2, "Init error"), Step(Kind.KEEP, 2)),
+@pytest.mark.parametrize(("target", "held", "ready", "step"), [
+    (None, None, 0, Step(Kind.KEEP, 0)),
+    (None, Held(T1, READY, 3), 3, Step(Kind.RELEASE, 0)),
+    (T1, None, 0, Step(Kind.PROVISION, 0)),
+    (T1, Held(T1, READY, 3), 3, Step(Kind.KEEP, 3)),
+    (T1, Held(T1, IN_PROGRESS, 1), 1, Step(Kind.KEEP, 1)),
+    (T1, Held(T1, FAILED, 2, "Init error"), 2, Step(Kind.KEEP, 2)),
     # more environments: the ready ones stay usable meanwhile
-    (Target("1", 5, "t2"), Held(T1, READY, 3), Step(Kind.PROVISION, 3)),
+    (Target("1", 5, "t2"), Held(T1, READY, 3), 3, Step(Kind.PROVISION, 3)),
     # fewer: withdraw the surplus slots at once
-    (Target("1", 2, "t2"), Held(T1, READY, 3), Step(Kind.PROVISION, 2)),
+    (Target("1", 2, "t2"), Held(T1, READY, 3), 3, Step(Kind.PROVISION, 2)),
     # the same count put again (a retry after FAILED)
-    (Target("1", 3, "t2"), Held(T1, FAILED, 0, "x"), Step(Kind.PROVISION, 0)),
-    # the alias now points at another version: nothing of it is ready yet
-    (Target("2", 3, "t1"), Held(T1, READY, 3), Step(Kind.PROVISION, 0)),
+    (Target("1", 3, "t2"), Held(T1, FAILED, 0, "x"), 0, Step(Kind.PROVISION, 0)),
+    # the alias now points at another version: nothing of it is ready yet...
+    (Target("2", 3, "t1"), Held(T1, READY, 3), 0, Step(Kind.PROVISION, 0)),
+    # ...unless it was prepared before the switch
+    (Target("2", 3, "t1"), Held(T1, READY, 3), 3, Step(Kind.PROVISION, 3)),
+    # a restart: environments of that version left from before count
+    (T1, None, 2, Step(Kind.PROVISION, 2)),
 ])
-def test_decide(target: Target | None, held: Held | None, step: Step) -> None:
-    assert decide(target, held) == step
+def test_decide(target: Target | None, held: Held | None, ready: int, step: Step) -> None:
+    assert decide(target, held, ready) == step
 
 
 def version(number: str) -> VersionRecord:
@@ -194,7 +199,7 @@ def test_slots_appear_only_when_environments_are_ready() -> None:
                                                              IN_PROGRESS, 0)
         assert world.slots("f:live") == 0
         await world.settle()
-        assert world.pool.calls == [("f:live", "1", 3)]
+        assert world.pool.calls == [("f:live@1", "1", 3)]
         assert world.slots("f:live") == 3
         held = world.provisioner.status("f", "live")
         assert held is not None and (held.status, held.allocated) == (READY, 3)
@@ -224,7 +229,7 @@ def test_repointing_the_alias_withdraws_slots_until_the_new_version_is_ready() -
         world.change(entry({"live": "2"}, {"live": 2}))
         assert world.slots("f:live") == 0  # the version-1 environments no longer serve it
         await world.settle()
-        assert world.pool.calls[-1] == ("f:live", "2", 2)
+        assert world.pool.calls[-2:] == [("f:live@2", "2", 2), ("f:live@1", "1", 0)]
         assert world.slots("f:live") == 2
 
     scenario(body(), world)
@@ -238,7 +243,7 @@ def test_changes_during_provisioning_are_applied_after_it() -> None:
         await world.pool_called()
         world.change(entry({"live": "1"}, {"live": 5}))
         await world.settle()
-        assert world.pool.calls == [("f:live", "1", 2), ("f:live", "1", 5)]
+        assert world.pool.calls == [("f:live@1", "1", 2), ("f:live@1", "1", 5)]
         assert world.slots("f:live") == 5
 
     scenario(body(), world)
@@ -270,10 +275,10 @@ def test_release_on_delete_and_on_function_deletion() -> None:
         assert world.slots("f:live") == 0
         assert world.provisioner.status("f", "live") is None
         await world.settle()
-        assert ("f:live", "1", 0) in world.pool.calls
+        assert ("f:live@1", "1", 0) in world.pool.calls
         world.change(None)
         await world.settle()
-        assert world.pool.calls[-1] == ("f:3", "3", 0)
+        assert world.pool.calls[-1] == ("f:3@3", "3", 0)
         assert world.ledger.snapshot().functions == {}
 
     scenario(body(), world)
@@ -313,3 +318,33 @@ def test_provisioned_slots_count_against_the_reservation() -> None:
 
     scenario(body(), world)
 
+
+
+def test_prepare_starts_the_new_version_before_the_alias_switches() -> None:
+    world = World(entry({"live": "1"}, {"live": 2}))
+
+    async def body() -> None:
+        world.provisioner.load()
+        await world.settle()
+        current = entry({"live": "1"}, {"live": 2}).aliases["live"]
+        proposed = dataclasses.replace(current, function_version="2")
+        await world.provisioner.prepare(current, proposed)
+        assert world.pool.calls[-1] == ("f:live@2", "2", 2)
+        assert world.slots("f:live") == 2  # version 1 still serves the alias
+        world.pool.gate.clear()
+        world.change(entry({"live": "2"}, {"live": 2}))
+        assert world.slots("f:live") == 2  # the prepared environments take over at once
+        await world.settle()
+        assert world.pool.calls[-1] == ("f:live@1", "1", 0)  # then the old ones retire
+        held = world.provisioner.status("f", "live")
+        assert held is not None and (held.target.version, held.status) == ("2", READY)
+
+    scenario(body(), world)
+
+
+def test_prepare_ignores_aliases_without_provisioned_concurrency() -> None:
+    world = World(entry({"live": "1"}, {}))
+    current = entry({"live": "1"}, {}).aliases["live"]
+    asyncio.run(world.provisioner.prepare(current, dataclasses.replace(current,
+                                                                       function_version="2")))
+    assert world.pool.calls == []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
 from turnout.arns import function_arn
@@ -50,6 +50,7 @@ from turnout.store.registry import Registry
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Change], None]
+AliasPreparer = Callable[[AliasRecord, AliasRecord], Awaitable[None]]
 
 
 def _new_id() -> str:
@@ -66,6 +67,7 @@ class Control:
         self._code = code
         self._new_id = new_id
         self._listeners: list[Listener] = []
+        self._alias_preparers: list[AliasPreparer] = []
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock,
@@ -285,8 +287,22 @@ class Control:
             description=current.description if description is None else description,
             weights=current.weights if weights is None else frozen_map(weights))
         self._check_alias_target(entry, record)
+        if record.function_version != current.function_version and self._alias_preparers:
+            for prepare in list(self._alias_preparers):
+                await prepare(current, record)
+            # Environments may have started meanwhile: judge the request again.
+            if self.alias(name, alias) is not current:
+                raise ResourceConflict("The operation cannot be performed at this time. An update "
+                                       f"is in progress for resource: {self.arn(name, alias)}")
+            entry = self.entry(name)
+            self._check_alias_target(entry, record)
         await self._commit(name, entry, edits.with_alias(entry, record))
         return record
+
+    def before_alias_switch(self, preparer: AliasPreparer) -> None:
+        """Await ``preparer(current, proposed)`` before an alias points at another version
+        (the provisioner starts that version's environments)."""
+        self._alias_preparers.append(preparer)
 
     async def delete_alias(self, name: str, alias: str) -> None:
         self.alias(name, alias)

@@ -16,7 +16,7 @@ from pathlib import Path
 from turnout.arns import function_arn, parse_function_name, resolve_qualifier
 from turnout.errors import LambdaError, ResourceNotFound
 from turnout.invoke.admission import ConcurrencyLedger
-from turnout.invoke.provisioning import provisioned_owner
+from turnout.invoke.provisioning import pool_owner, provisioned_owner
 from turnout.invoke.routing import LATEST, AliasRoute, Target, route
 from turnout.models import AliasRecord, VersionRecord
 from turnout.observe.metrics import Metrics, Series
@@ -122,7 +122,8 @@ class Invoker:
                 self.spec_for(version), payload, request_id=request_id,
                 invoked_arn=self.arn(target.function_name, target.qualifier),
                 client_context=client_context,
-                provisioned_owner=owner if lease.provisioned else None)
+                provisioned_owner=pool_owner(owner, version.version)
+                if owner is not None and lease.provisioned else None)
         finally:
             lease.release()
         self.metrics.finished(series, duration_ms=result.duration_ms,

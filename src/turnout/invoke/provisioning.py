@@ -13,9 +13,14 @@ config, a new count, or an alias that now points at another version), or
 release. Slots that can no longer be honoured are withdrawn at once, in the
 change listener; new environments are started by a job per owner in the
 provisioner's task group, and their slots appear when the pool reports them
-ready. Status is kept in memory, as AWS reports it: ``IN_PROGRESS`` while
-environments start (also after a restart, until they are ready again), then
-``READY``, or ``FAILED`` with the Init error as ``StatusReason``.
+ready. The pool keeps an owner's environments per version, so re-pointing an
+alias first prepares the new version's environments (``prepare``, awaited by the
+control plane before the switch), then moves the slots to them and retires the
+old ones: the burst recipe, with no cold start after the switch.
+
+Status is kept in memory, as AWS reports it: ``IN_PROGRESS`` while environments
+start (also after a restart, until they are ready again), then ``READY``, or
+``FAILED`` with the Init error as ``StatusReason``.
 
 Which owner's slots an invocation may use (``provisioned_owner``): an alias's
 config serves invocations of the alias that run its primary version; a
@@ -34,7 +39,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from turnout.invoke.admission import ConcurrencyLedger
-from turnout.models import Change, FunctionEntry, VersionRecord
+from turnout.models import AliasRecord, Change, FunctionEntry, VersionRecord
 from turnout.pool.spec import EnvironmentSpec, ProvisionReport
 from turnout.store.registry import Registry
 
@@ -53,7 +58,13 @@ class ProvisioningPool(Protocol):
 
 
 def owner_name(function_name: str, qualifier: str) -> str:
+    """The ledger's owner of a config: ``"function:qualifier"``."""
     return f"{function_name}:{qualifier}"
+
+
+def pool_owner(owner: str, version: str) -> str:
+    """The pool's group of an owner's environments of one version: ``"function:qualifier@3"``."""
+    return f"{owner}@{version}"
 
 
 def provisioned_owner(entry: FunctionEntry, qualifier: str | None,
@@ -116,22 +127,27 @@ class Step:
     slots_now: int  # provisioned slots the ledger may offer until the pool reports back
 
 
-def decide(target: Target | None, held: Held | None) -> Step:
-    """What to do for one owner when its config, its alias or the function changed."""
+def decide(target: Target | None, held: Held | None, ready: int) -> Step:
+    """What to do for one owner when its config, its alias or the function changed.
+
+    ``ready`` is how many environments of ``target.version`` the owner already
+    has (e.g. prepared before its alias was re-pointed).
+    """
     if target is None:
         return Step(Kind.RELEASE, 0) if held is not None else Step(Kind.KEEP, 0)
-    if held is None:
-        return Step(Kind.PROVISION, 0)
-    if held.target == target:
+    if held is not None and held.target == target:
         return Step(Kind.KEEP, held.allocated)
-    if held.target.version != target.version:
-        return Step(Kind.PROVISION, 0)  # no environment of the new version is ready yet
-    return Step(Kind.PROVISION, min(held.allocated, target.count))
+    return Step(Kind.PROVISION, min(ready, target.count))
 
 
 class Provisioner:
-    """Owned by the platform: ``run()`` is a named task of its task group, and
-    ``on_change`` is subscribed to the control plane's changes."""
+    """Owned by the platform: ``run()`` is a named task of its task group, ``on_change``
+    is subscribed to the control plane's changes, and ``prepare`` runs before an alias
+    with provisioned concurrency is re-pointed.
+
+    The pool keeps an owner's environments per version (``pool_owner``), so the
+    new version's environments can start while the old ones still serve.
+    """
 
     def __init__(self, registry: Registry, ledger: ConcurrencyLedger, pool: ProvisioningPool,
                  spec_for: Callable[[VersionRecord], EnvironmentSpec]) -> None:
@@ -141,7 +157,8 @@ class Provisioner:
         self._spec_for = spec_for
         self._held: dict[str, Held] = {}
         self._owners: dict[str, str] = {}  # owner → function name, while it holds anything
-        self._specs: dict[str, EnvironmentSpec] = {}  # owner → spec its environments run
+        # owner → version → (spec, environments the pool last reported ready)
+        self._groups: dict[str, dict[str, tuple[EnvironmentSpec, int]]] = {}
         self._pending: set[str] = set()  # owners whose job must (re)consider their target
         self._running: set[str] = set()  # owners with a job
         self._wake = asyncio.Event()
@@ -167,6 +184,9 @@ class Provisioner:
         """Control-plane listener: runs right after the change is durable."""
         self._reconcile(change.function_name)
 
+    def _ready(self, owner: str, version: str) -> int:
+        return self._groups.get(owner, {}).get(version, (None, 0))[1]
+
     def _reconcile(self, name: str) -> None:
         entry = self._registry.entry(name)
         if entry is not None:
@@ -175,7 +195,8 @@ class Provisioner:
         owners = set(wanted) | {owner for owner, fn in self._owners.items() if fn == name}
         for owner in sorted(owners):
             target = wanted.get(owner)
-            step = decide(target, self._held.get(owner))
+            ready = 0 if target is None else self._ready(owner, target.version)
+            step = decide(target, self._held.get(owner), ready)
             if step.kind is Kind.KEEP:
                 continue
             self._ledger.set_provisioned(owner, name, step.slots_now)
@@ -189,6 +210,21 @@ class Provisioner:
             self._ledger.forget(name)
         if self._pending:
             self._wake.set()
+
+    async def prepare(self, current: AliasRecord, proposed: AliasRecord) -> None:
+        """Before an alias with provisioned concurrency points at another version, start
+        that version's environments, so the switch itself causes no cold start."""
+        entry = self._registry.entry(current.function_name)
+        config = None if entry is None else entry.provisioned.get(current.name)
+        version = self._registry.version(current.function_name, proposed.function_version)
+        if config is None or version is None \
+                or current.function_version == proposed.function_version:
+            return
+        owner = owner_name(current.function_name, current.name)
+        self._owners.setdefault(owner, current.function_name)
+        spec = self._spec_for(version)
+        report = await self._report(pool_owner(owner, version.version), spec, config.requested)
+        self._groups.setdefault(owner, {})[version.version] = (spec, report.allocated)
 
     # -- the task -------------------------------------------------------------------------
 
@@ -211,25 +247,32 @@ class Provisioner:
             self._running.discard(owner)
 
     async def _apply(self, owner: str) -> None:
+        """Meet the owner's target in the pool, then retire its other versions' environments."""
         name = self._owners[owner]
+        groups = self._groups.setdefault(owner, {})
         held = self._held.get(owner)
-        if held is None:  # released
-            spec = self._specs.pop(owner, None)
-            if spec is not None:
-                await self._report(owner, spec, 0)
-            if owner not in self._held and owner not in self._pending:
-                self._owners.pop(owner, None)
-            return
-        version = self._registry.version(name, held.target.version)
-        if version is None:  # deleted meanwhile; its config went with it
-            return
-        spec = self._spec_for(version)
-        self._specs[owner] = spec
-        report = await self._report(owner, spec, held.target.count)
-        if owner in self._pending or self._held.get(owner) != held:
-            return  # changed while we waited: the next round decides
-        self._ledger.set_provisioned(owner, name, report.allocated)
-        self._held[owner] = Held(held.target, report.status, report.allocated, report.reason)
+        keep = None
+        if held is not None:
+            version = self._registry.version(name, held.target.version)
+            if version is None:  # deleted meanwhile; its config went with it
+                return
+            keep = version.version
+            spec = self._spec_for(version)
+            report = await self._report(pool_owner(owner, keep), spec, held.target.count)
+            groups[keep] = (spec, report.allocated)
+            if owner in self._pending or self._held.get(owner) != held:
+                return  # changed while we waited: the next round decides
+            self._ledger.set_provisioned(owner, name, report.allocated)
+            self._held[owner] = Held(held.target, report.status, report.allocated, report.reason)
+        for other, (spec, _) in list(groups.items()):
+            if other != keep:
+                groups[other] = (spec, 0)  # nothing of it may be counted on any more
+                await self._report(pool_owner(owner, other), spec, 0)
+                if groups.get(other, (None, 0))[1] == 0:
+                    groups.pop(other, None)
+        if not groups and owner not in self._held and owner not in self._pending:
+            self._groups.pop(owner, None)
+            self._owners.pop(owner, None)
 
     async def _report(self, owner: str, spec: EnvironmentSpec, count: int) -> ProvisionReport:
         try:
