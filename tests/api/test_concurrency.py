@@ -3,6 +3,9 @@ with AWS's ``Reason``."""
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,3 +110,27 @@ def test_reserved_concurrency_survives_kill(fresh_server: TurnoutProcess, fn_nam
     assert client.get_function_concurrency(
         FunctionName=fn_name)["ReservedConcurrentExecutions"] == 0
     assert invoke(client, fn_name)["reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def invocations_of(server: TurnoutProcess, name: str) -> int:
+    url = f"{server.endpoint}/_turnout/metrics?function={name}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        result = json.loads(response.read())
+    return sum(window["Invocations"] for series in result["Series"]
+               for window in series["Windows"])
+
+
+def test_async_events_beyond_the_reservation_wait_and_all_run(
+        lambda_client: Any, turnout_server: TurnoutProcess, fn_name: str) -> None:
+    create_sleeper(lambda_client, fn_name)
+    lambda_client.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=2)
+    for _ in range(8):
+        answer = lambda_client.invoke(FunctionName=fn_name, InvocationType="Event",
+                                      Payload=b'{"sleep": 0.3}')
+        assert answer["StatusCode"] == 202
+    until = time.monotonic() + 30
+    while invocations_of(turnout_server, fn_name) < 8:
+        assert time.monotonic() < until, "the queued events did not all run"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert invocations_of(turnout_server, fn_name) == 8
