@@ -16,7 +16,6 @@ from turnout.api.handlers.shapes import Params
 from turnout.api.registry import handles
 from turnout.control import concurrency
 from turnout.control.paging import page, version_key
-from turnout.errors import InvalidParameterValue
 from turnout.invoke.provisioning import held_view
 from turnout.models import ProvisionedConfig
 
@@ -47,11 +46,9 @@ async def delete_function_concurrency(platform: Platform, params: Params) -> Par
 
 
 def _qualified(platform: Platform, params: Params) -> tuple[str, str]:
+    """Name and qualifier; the model requires ``Qualifier``, so there always is one."""
     name, qualifier = shapes.target(platform, params)
-    if not qualifier:
-        raise InvalidParameterValue("The qualifier must be provided for a provisioned "
-                                    "concurrency configuration.")
-    return name, qualifier
+    return name, qualifier or params["Qualifier"]
 
 
 def _config(platform: Platform, config: ProvisionedConfig) -> Params:
