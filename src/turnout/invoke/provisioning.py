@@ -161,6 +161,7 @@ class Provisioner:
         self._groups: dict[str, dict[str, tuple[EnvironmentSpec, int]]] = {}
         self._pending: set[str] = set()  # owners whose job must (re)consider their target
         self._running: set[str] = set()  # owners with a job
+        self._preparing: set[tuple[str, str]] = set()  # (owner, version) being prepared
         self._wake = asyncio.Event()
 
     # -- views ----------------------------------------------------------------------------
@@ -223,7 +224,13 @@ class Provisioner:
         owner = owner_name(current.function_name, current.name)
         self._owners.setdefault(owner, current.function_name)
         spec = self._spec_for(version)
-        report = await self._report(pool_owner(owner, version.version), spec, config.requested)
+        group = (owner, version.version)
+        self._preparing.add(group)
+        try:
+            report = await self._report(pool_owner(owner, version.version), spec,
+                                        config.requested)
+        finally:
+            self._preparing.discard(group)
         self._groups.setdefault(owner, {})[version.version] = (spec, report.allocated)
 
     # -- the task -------------------------------------------------------------------------
@@ -265,7 +272,7 @@ class Provisioner:
             self._ledger.set_provisioned(owner, name, report.allocated)
             self._held[owner] = Held(held.target, report.status, report.allocated, report.reason)
         for other, (spec, _) in list(groups.items()):
-            if other != keep:
+            if other != keep and (owner, other) not in self._preparing:
                 groups[other] = (spec, 0)  # nothing of it may be counted on any more
                 await self._report(pool_owner(owner, other), spec, 0)
                 if groups.get(other, (None, 0))[1] == 0:
