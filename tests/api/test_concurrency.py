@@ -62,7 +62,7 @@ def test_reserved_two_throttles_the_surplus_of_six_parallel_calls(lambda_client:
                                                                   fn_name: str) -> None:
     create_sleeper(lambda_client, fn_name)
     lambda_client.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=2)
-    results = invoke_parallel(lambda_client, fn_name, 6, sleep=1.0)
+    results = invoke_parallel(lambda_client, fn_name, 6, sleep=2.5)
     ran = [r for r in results if "version" in r]
     throttled = [r for r in results if "error" in r]
     assert 1 <= len(ran) <= 2 and len(throttled) >= 4
@@ -93,7 +93,7 @@ def small_account(tmp_path: Path) -> Iterator[TurnoutProcess]:
 def test_account_pool_exhaustion(small_account: TurnoutProcess, fn_name: str) -> None:
     client = lambda_client(small_account.endpoint)
     create_sleeper(client, fn_name)
-    results = invoke_parallel(client, fn_name, 6, sleep=1.0)
+    results = invoke_parallel(client, fn_name, 6, sleep=2.5)
     throttled = [r for r in results if "error" in r]
     assert 1 <= 6 - len(throttled) <= 3
     assert {(r["status"], r["reason"]) for r in throttled} == {

@@ -76,7 +76,7 @@ def test_warm_through_the_alias_then_spillover(lambda_client: Any, fn_name: str)
     assert first == {"version": "1", "init": False, "function_error": None}
     both = invoke_parallel(lambda_client, f"{fn_name}:live", 2, sleep=0.5)
     assert [r["init"] for r in both] == [False, False]
-    three = invoke_parallel(lambda_client, f"{fn_name}:live", 3, sleep=1.5)
+    three = invoke_parallel(lambda_client, f"{fn_name}:live", 3, sleep=2.5)
     assert sorted(r["init"] for r in three) == [False, False, True]  # one spills over
 
 
@@ -103,7 +103,7 @@ def test_burst_recipe_pre_warm_a_version_then_switch(lambda_client: Any, fn_name
 
 def test_burst_recipe_warmed_through_the_qualifier(lambda_client: Any, fn_name: str) -> None:
     two_versions_and_alias(lambda_client, fn_name, alias="Prod")
-    warmup = invoke_parallel(lambda_client, f"{fn_name}:2", 2, sleep=0.5)
+    warmup = invoke_parallel(lambda_client, f"{fn_name}:2", 2, sleep=1.5)
     assert [r["init"] for r in warmup] == [True, True]
     lambda_client.update_alias(FunctionName=fn_name, Name="Prod", FunctionVersion="2")
     burst = invoke_parallel(lambda_client, f"{fn_name}:Prod", 2, sleep=0.5)
@@ -134,7 +134,7 @@ def test_provisioned_counts_against_the_reservation(lambda_client: Any, fn_name:
     assert (status, code) == (400, "InvalidParameterValueException")
     wait_status(lambda_client, fn_name, "live", "READY")
     # One unit of the reservation is left for on-demand invocations ($LATEST).
-    results = invoke_parallel(lambda_client, fn_name, 3, sleep=1.0)
+    results = invoke_parallel(lambda_client, fn_name, 3, sleep=2.5)
     assert sorted(r.get("reason") or "ran" for r in results) == [
         "ReservedFunctionConcurrentInvocationLimitExceeded",
         "ReservedFunctionConcurrentInvocationLimitExceeded", "ran"]
@@ -158,7 +158,7 @@ ORCHESTRATOR = make_zip({"app.py": (
     "client = boto3.client('lambda', config=Config(max_pool_connections=32, read_timeout=60,\n"
     "                                             retries={'max_attempts': 1}))\n"
     "def call(target):\n"
-    "    answer = client.invoke(FunctionName=target, Payload=b'{\"sleep\": 1.5}',\n"
+    "    answer = client.invoke(FunctionName=target, Payload=b'{\"sleep\": 2.5}',\n"
     "                           LogType='Tail')\n"
     "    return 'Init Duration' in base64.b64decode(answer['LogResult']).decode()\n"
     "def handler(event, context):\n"
