@@ -126,9 +126,8 @@ class Pool:
             env.claim()
         else:
             self.warm_starts += 1
-        now = self._clock.now()
-        trace_id = f"Root=1-{int(now):08x}-{os.urandom(12).hex()};Parent=" \
-                   f"{os.urandom(8).hex()};Sampled=0"
+        noise = os.urandom(20).hex()
+        trace_id = f"Root=1-{int(self._clock.now()):08x}-{noise[:24]};Parent={noise[24:]};Sampled=0"
         outcome = await env.invoke(payload, request_id, invoked_arn, trace_id,
                                    _header_safe(client_context), _header_safe(cognito_identity))
         self._release(env)
@@ -139,6 +138,14 @@ class Pool:
     def _take_idle(self, group: dict[str, Environment] | None, key: Key) -> Environment | None:
         if not group:
             return None
+        if len(group) == 1:  # the common case, without building candidates
+            env = next(iter(group.values()))
+            if env.state is not EnvState.IDLE or env.spec.key != key or env.retiring:
+                return None
+            env.claim()
+            if env.provisioned_owner is None:
+                del group[env.env_id]
+            return env
         candidates = [policy.Candidate(env.env_id, env.last_used) for env in group.values()
                       if env.state is EnvState.IDLE and env.spec.key == key and not env.retiring]
         chosen = policy.pick_warm(candidates)
