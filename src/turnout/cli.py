@@ -12,6 +12,8 @@ USAGE = """usage: turnout COMMAND [options]
 commands:
   serve                      run Turnout (--host --port --data-dir --account-id --region ...;
                              every option is also a TURNOUT_* environment variable)
+  logs FUNCTION              START/END/REPORT lines and output (--qualifier Q, --follow)
+  metrics FUNCTION[:QUAL]    per-minute, per-version invocations, errors, durations
   queue                      asynchronous events by state (--data-dir, --state, --function)
   destinations tail ARN      records a local destination or dead-letter sink received
                              (--follow)
@@ -38,8 +40,22 @@ def _destinations(argv: list[str]) -> int:
     return destinations_command(argv)
 
 
+def _logs(argv: list[str]) -> int:
+    from turnout.observe.commands import logs_command
+
+    return logs_command(argv)
+
+
+def _metrics(argv: list[str]) -> int:
+    from turnout.observe.commands import metrics_command
+
+    return metrics_command(argv)
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "serve": _serve,
+    "logs": _logs,
+    "metrics": _metrics,
     "queue": _queue,
     "destinations": _destinations,
 }

@@ -1,14 +1,31 @@
-"""The platform: builds every part, owns their background tasks, and closes them in order."""
+"""The platform: builds every part, owns their background tasks, and closes them in order.
+
+Start order: control (state) → pool (environments) → invoker → async queue →
+background tasks in one TaskGroup. Stop order is the reverse; leaving
+``running`` kills every environment.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-import turnout.api.handlers  # noqa: F401  (registers the control-plane handlers)
+import turnout.api.handlers  # noqa: F401  (importing registers every handler)
 from turnout.clock import Clock, SystemClock
 from turnout.control import Control
+from turnout.errors import LambdaError
+from turnout.events.config import EventInvokeConfig
+from turnout.events.outcome import InvokeOutcome
+from turnout.events.queue import QueuedEvent
+from turnout.events.service import AsyncInvocations
+from turnout.invoke.admission import ConcurrencyLedger
+from turnout.invoke.invoker import Invoker
+from turnout.models import LATEST, Change, CodeOrConfigChanged, FunctionDeleted
+from turnout.observe.logs import LogStore
+from turnout.observe.metrics import Metrics
+from turnout.pool.pool import Pool
 from turnout.settings import Settings
 
 
@@ -17,6 +34,12 @@ class Platform:
     settings: Settings
     clock: Clock
     control: Control
+    logs: LogStore
+    metrics: Metrics
+    ledger: ConcurrencyLedger
+    pool: Pool
+    invoker: Invoker
+    events: AsyncInvocations
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -26,6 +49,69 @@ class Platform:
         clock = clock or SystemClock()
         control = await Control.open(settings, clock)
         try:
-            yield cls(settings=settings, clock=clock, control=control)
+            logs = LogStore(settings.data_dir)
+            metrics = Metrics(clock)
+            ledger = ConcurrencyLedger(settings.account_concurrency)
+            async with Pool(settings, clock, logs) as pool:
+                invoker = Invoker(settings, control.registry, control.code_dir, ledger, pool,
+                                  metrics)
+                events = AsyncInvocations(
+                    settings, invoke=_event_runner(invoker), config_for=_default_event_config,
+                    reserved_concurrency=_reserved_concurrency(control), metrics=metrics,
+                    clock=clock)
+                await events.open()
+                try:
+                    platform = cls(settings, clock, control, logs, metrics, ledger, pool,
+                                   invoker, events)
+                    unsubscribe = control.subscribe(platform.on_change)
+                    try:
+                        async with asyncio.TaskGroup() as tasks:
+                            consumer = tasks.create_task(events.run(), name="async-consumer")
+                            try:
+                                yield platform
+                            finally:
+                                consumer.cancel()
+                    finally:
+                        unsubscribe()
+                finally:
+                    await events.close()
         finally:
             await control.close()
+
+    def on_change(self, change: Change) -> None:
+        """Keep environments in step with the control plane (called after each durable change)."""
+        if isinstance(change, CodeOrConfigChanged):
+            latest = self.control.registry.version(change.function_name, LATEST)
+            if latest is not None:
+                self.pool.retire(change.function_name,
+                                 keep_revision=self.invoker.revision_of(latest), version=LATEST)
+        elif isinstance(change, FunctionDeleted):
+            self.pool.retire(change.function_name, version=change.version)
+            if change.version is None:
+                self.invoker.forget(change.function_name)
+                self.metrics.forget_function(change.function_name)
+
+
+def _event_runner(invoker: Invoker) -> Callable[[QueuedEvent], Awaitable[InvokeOutcome]]:
+    async def run(event: QueuedEvent) -> InvokeOutcome:
+        """One attempt of a queued event: routed when it runs, as AWS does."""
+        try:
+            resolved = invoker.resolve(event.function_name, event.qualifier)
+            result = await invoker.run(resolved, event.payload, request_id=event.id)
+        except LambdaError as error:
+            return InvokeOutcome.from_error(error)
+        return InvokeOutcome.from_result(result)
+
+    return run
+
+
+def _default_event_config(function_name: str, qualifier: str | None) -> EventInvokeConfig:
+    return EventInvokeConfig()
+
+
+def _reserved_concurrency(control: Control) -> Callable[[str], int | None]:
+    def reserved(function_name: str) -> int | None:
+        record = control.registry.function(function_name)
+        return record.reserved_concurrency if record is not None else None
+
+    return reserved

@@ -31,7 +31,8 @@ def test_payload_limits(size: int, limit: int, accepted: bool) -> None:
     if accepted:
         check_event_payload(b"x" * size, limit)
     else:
-        with pytest.raises(RequestTooLarge, match=f"smaller than {limit} bytes"):
+        expected = f"{size} byte payload is too large for the Event invocation type"
+        with pytest.raises(RequestTooLarge, match=expected):
             check_event_payload(b"x" * size, limit)
 
 

@@ -7,6 +7,7 @@ Nothing here awaits between an admission check and the lease it takes.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,6 +77,12 @@ class Invoker:
         return route(resolved.function_name, resolved.qualifier, alias_route, self.rng.random(),
                      routing_key)
 
+    @staticmethod
+    def revision_of(version: VersionRecord) -> str:
+        """What environments of a version are keyed by: its code and configuration only, so
+        that publishing (which gives $LATEST a new RevisionId) keeps warm environments."""
+        return hashlib.blake2b(repr(version.fingerprint()).encode(), digest_size=12).hexdigest()
+
     def spec_for(self, version: VersionRecord) -> EnvironmentSpec:
         key = (version.function_name, version.version, version.revision_id)
         spec = self._specs.get(key)
@@ -84,7 +91,7 @@ class Invoker:
                 function_name=version.function_name, version=version.version,
                 function_arn=self.arn(version.function_name),
                 code_dir=self.code_dir(version.code_sha256), code_sha256=version.code_sha256,
-                revision_id=version.revision_id, handler=version.handler,
+                revision_id=self.revision_of(version), handler=version.handler,
                 runtime=version.runtime, memory_mb=version.memory_size,
                 timeout_s=version.timeout, environment=dict(version.environment))
             self._specs[key] = spec

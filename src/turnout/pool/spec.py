@@ -56,3 +56,25 @@ class InvocationResult:
     init_duration_ms: float | None  # set only on the first invoke of an on-demand environment
     cold_start: bool
     error_type: str | None = None  # e.g. "Runtime.ExitError", "Sandbox.Timedout"
+    provisioned: bool = False  # ran in a provisioned-concurrency environment
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionReport:
+    """The outcome of ``Pool.set_provisioned``: AWS's ``Status`` and ``StatusReason``."""
+
+    status: str  # "READY" or "FAILED"
+    requested: int
+    allocated: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStats:
+    """Environment counts for metrics and the console."""
+
+    by_state: Mapping[str, int]
+    environments: int
+    provisioned: int
+    cold_starts: int
+    warm_starts: int

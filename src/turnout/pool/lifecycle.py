@@ -1,0 +1,44 @@
+"""The named states of an execution environment and the moves allowed between them.
+
+    STARTING ──▶ INITIALIZING ──▶ IDLE ⇄ BUSY
+        │              │            │      │
+        └──────────────┴────────────┴──────┴──▶ DEAD
+
+STARTING: the process is being created. INITIALIZING: it runs the function's
+Init until its first ``GET /next``. IDLE: parked on ``/next``, reusable.
+BUSY: running one invocation. DEAD: gone (every state can die).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from turnout.errors import ServiceError
+
+
+class EnvState(enum.Enum):
+    STARTING = "STARTING"
+    INITIALIZING = "INITIALIZING"
+    IDLE = "IDLE"
+    BUSY = "BUSY"
+    DEAD = "DEAD"
+
+
+TRANSITIONS: dict[EnvState, frozenset[EnvState]] = {
+    EnvState.STARTING: frozenset({EnvState.INITIALIZING, EnvState.DEAD}),
+    EnvState.INITIALIZING: frozenset({EnvState.IDLE, EnvState.DEAD}),
+    EnvState.IDLE: frozenset({EnvState.BUSY, EnvState.DEAD}),
+    EnvState.BUSY: frozenset({EnvState.IDLE, EnvState.DEAD}),
+    EnvState.DEAD: frozenset(),
+}
+
+
+class IllegalTransition(ServiceError):
+    """A bug: the pool tried a move the lifecycle does not allow."""
+
+
+def check_transition(current: EnvState, target: EnvState) -> EnvState:
+    """Return ``target`` if moving there from ``current`` is allowed, else raise."""
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(f"environment cannot go from {current.value} to {target.value}")
+    return target
