@@ -163,6 +163,9 @@ def _bad_requests(name: str) -> list[tuple[str, dict[str, Any], tuple[int, str, 
         ("update", {"FunctionName": name}, (
             400, "InvalidParameterValueException",
             "You must specify at least one of error handling or destination setting.")),
+        ("put", {"FunctionName": f"{name}-missing"}, (  # checked before the function
+            400, "InvalidParameterValueException",
+            "You must specify at least one of error handling or destination setting.")),
         ("put", {"FunctionName": name, "MaximumRetryAttempts": 3}, (
             400, "ValidationException",
             "1 validation error detected: Value '3' at 'maximumRetryAttempts' failed to "

@@ -89,16 +89,19 @@ def test_dead_letter_targets(target: str | None, accepted: bool) -> None:
             event_invoke.check_dead_letter(target)
 
 
+RETRY_ONCE = EventInvokeChange(maximum_retry_attempts=1)
+
+
 @pytest.mark.parametrize("qualifier", [None, LATEST, "1", "live"])
 def test_put_and_update_address_existing_qualifiers(qualifier: str | None) -> None:
-    assert event_invoke.target_entry(entry(), qualifier).function.name == "f"
+    assert event_invoke.target_entry(entry(), qualifier, RETRY_ONCE).function.name == "f"
 
 
 @pytest.mark.parametrize(("found", "qualifier"), [(None, None), (entry(), "2"),
                                                   (entry(), "dead")])
 def test_missing_targets(found: FunctionEntry | None, qualifier: str | None) -> None:
     with pytest.raises(ResourceNotFound) as caught:
-        event_invoke.target_entry(found, qualifier)
+        event_invoke.target_entry(found, qualifier, RETRY_ONCE)
     assert caught.value.message == "The function doesn't exist."
 
 
@@ -123,13 +126,16 @@ def test_put_replaces_update_merges(change: EventInvokeChange, replace: bool,
                                     exists) == expected
 
 
-def test_empty_change_and_update_without_config_are_refused() -> None:
-    with pytest.raises(InvalidParameterValue, match="at least one of error handling"):
-        event_invoke.next_record(entry(STORED), None, EventInvokeChange(), True, 9.0, arn,
-                                 exists)
+@pytest.mark.parametrize("found", [entry(), None])
+def test_an_empty_change_is_refused_first(found: FunctionEntry | None) -> None:
+    with pytest.raises(InvalidParameterValue) as caught:
+        event_invoke.target_entry(found, None, EventInvokeChange())
+    assert caught.value.message == event_invoke.NOTHING_TO_SET
+
+
+def test_update_without_config_is_refused() -> None:
     with pytest.raises(ResourceNotFound) as caught:
-        event_invoke.next_record(entry(), "live", EventInvokeChange(maximum_retry_attempts=1),
-                                 False, 9.0, arn, exists)
+        event_invoke.next_record(entry(), "live", RETRY_ONCE, False, 9.0, arn, exists)
     assert caught.value.message == f"The function {FN}:f:live doesn't have an EventInvokeConfig"
 
 

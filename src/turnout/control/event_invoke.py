@@ -64,9 +64,12 @@ def key(qualifier: str | None) -> str:
     return qualifier or LATEST
 
 
-def target_entry(entry: FunctionEntry | None, qualifier: str | None) -> FunctionEntry:
-    """The function a Put/Update addresses; its qualifier must be ``$LATEST``, a version
-    or an alias of it."""
+def target_entry(entry: FunctionEntry | None, qualifier: str | None,
+                 change: EventInvokeChange) -> FunctionEntry:
+    """The function a Put/Update addresses, checked in Lambda's order: something to set,
+    then a qualifier that is ``$LATEST``, a version or an alias of the function."""
+    if change.is_empty():
+        raise InvalidParameterValue(NOTHING_TO_SET)
     name = key(qualifier)
     if entry is None or not (name in entry.versions or name in entry.aliases):
         raise ResourceNotFound(FUNCTION_MISSING)
@@ -81,8 +84,6 @@ def next_record(entry: FunctionEntry, qualifier: str | None, change: EventInvoke
                 replace: bool, now: float, arn: Arn, exists: Exists) -> EventInvokeRecord:
     """The config after a Put (``replace``: members not given go back to unset) or an
     Update (members not given keep their value; the config must exist)."""
-    if change.is_empty():
-        raise InvalidParameterValue(NOTHING_TO_SET)
     name = entry.function.name
     current = entry.event_invoke.get(key(qualifier))
     if not replace and current is None:

@@ -328,7 +328,7 @@ class Control:
                                       change: EventInvokeChange, replace: bool = True,
                                       ) -> EventInvokeRecord:
         """PutFunctionEventInvokeConfig (``replace``) or UpdateFunctionEventInvokeConfig."""
-        entry = event_invoke.target_entry(self.registry.entry(name), qualifier)
+        entry = event_invoke.target_entry(self.registry.entry(name), qualifier, change)
         record = event_invoke.next_record(entry, qualifier, change, replace, self.clock.now(),
                                           self.arn, self._is_function)
         await self._commit(name, entry, edits.with_event_invoke(entry, record))
