@@ -122,7 +122,7 @@ STORED = EventInvokeRecord("f", LATEST, 1.0, maximum_retry_attempts=0,
 ])
 def test_put_replaces_update_merges(change: EventInvokeChange, replace: bool,
                                     expected: EventInvokeRecord) -> None:
-    assert event_invoke.next_record(entry(STORED), None, change, replace, 9.0, arn,
+    assert event_invoke.next_record(entry(STORED), None, change, replace, 9.0004, arn,
                                     exists) == expected
 
 
@@ -135,7 +135,7 @@ def test_an_empty_change_is_refused_first(found: FunctionEntry | None) -> None:
 
 def test_update_without_config_is_refused() -> None:
     with pytest.raises(ResourceNotFound) as caught:
-        event_invoke.next_record(entry(), "live", RETRY_ONCE, False, 9.0, arn, exists)
+        event_invoke.next_record(entry(), "live", RETRY_ONCE, False, 9.0004, arn, exists)
     assert caught.value.message == f"The function {FN}:f:live doesn't have an EventInvokeConfig"
 
 

@@ -90,11 +90,12 @@ def next_record(entry: FunctionEntry, qualifier: str | None, change: EventInvoke
         raise no_config(arn(name, key(qualifier)))
     if change.destinations is not None:
         check_destinations(name, change.destinations, exists)
+    # What members not given fall back to: nothing for a Put, the stored values for an Update.
     base = (EventInvokeRecord(function_name=name, qualifier=key(qualifier), last_modified=now)
             if replace or current is None else current)
     destinations = change.destinations or Destinations(base.on_success, base.on_failure)
     return EventInvokeRecord(
-        function_name=name, qualifier=key(qualifier), last_modified=now,
+        function_name=name, qualifier=key(qualifier), last_modified=round(now, 3),  # ms, as AWS
         maximum_retry_attempts=_given(change.maximum_retry_attempts,
                                       base.maximum_retry_attempts),
         maximum_event_age_seconds=_given(change.maximum_event_age_seconds,
