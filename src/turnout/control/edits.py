@@ -9,15 +9,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from turnout.models import (
     LATEST,
     AliasRecord,
+    EventInvokeRecord,
     FunctionEntry,
     FunctionRecord,
     VersionRecord,
     frozen_map,
 )
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +97,10 @@ def publish(entry: FunctionEntry, description: str | None, now: str, revision_id
 
 
 def without_version(entry: FunctionEntry, version: str) -> FunctionEntry:
+    """The entry without ``version`` and without that version's event-invoke config."""
     versions = {key: value for key, value in entry.versions.items() if key != version}
-    return dataclasses.replace(entry, versions=frozen_map(versions))
+    return dataclasses.replace(entry, versions=frozen_map(versions),
+                               event_invoke=_without_key(entry.event_invoke, version))
 
 
 def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
@@ -102,8 +108,23 @@ def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
 
 
 def without_alias(entry: FunctionEntry, name: str) -> FunctionEntry:
+    """The entry without the alias ``name`` and without that alias's event-invoke config."""
     aliases = {key: value for key, value in entry.aliases.items() if key != name}
-    return dataclasses.replace(entry, aliases=frozen_map(aliases))
+    return dataclasses.replace(entry, aliases=frozen_map(aliases),
+                               event_invoke=_without_key(entry.event_invoke, name))
+
+
+def with_event_invoke(entry: FunctionEntry, record: EventInvokeRecord) -> FunctionEntry:
+    return dataclasses.replace(
+        entry, event_invoke=frozen_map({**entry.event_invoke, record.qualifier: record}))
+
+
+def without_event_invoke(entry: FunctionEntry, qualifier: str) -> FunctionEntry:
+    return dataclasses.replace(entry, event_invoke=_without_key(entry.event_invoke, qualifier))
+
+
+def _without_key(values: Mapping[str, V], gone: str) -> Mapping[str, V]:
+    return frozen_map({key: value for key, value in values.items() if key != gone})
 
 
 def with_tags(entry: FunctionEntry, add: Mapping[str, str], remove: Iterable[str] = (),

@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 
 import orjson
 
-from turnout.models import AliasRecord, FunctionEntry, FunctionRecord, VersionRecord, frozen_map
+from turnout.models import (
+    AliasRecord,
+    EventInvokeRecord,
+    FunctionEntry,
+    FunctionRecord,
+    VersionRecord,
+    frozen_map,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
@@ -37,12 +44,19 @@ CREATE TABLE IF NOT EXISTS aliases (
     record BLOB NOT NULL,
     PRIMARY KEY (function_name, name)
 );
+CREATE TABLE IF NOT EXISTS event_invoke_configs (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier TEXT NOT NULL,
+    record BLOB NOT NULL,
+    PRIMARY KEY (function_name, qualifier)
+);
 """
 
-R = TypeVar("R", FunctionRecord, VersionRecord, AliasRecord)
+R = TypeVar("R", FunctionRecord, VersionRecord, AliasRecord, EventInvokeRecord)
+Keyed = Mapping[str, VersionRecord] | Mapping[str, AliasRecord] | Mapping[str, EventInvokeRecord]
 
 
-def encode(record: FunctionRecord | VersionRecord | AliasRecord) -> bytes:
+def encode(record: FunctionRecord | VersionRecord | AliasRecord | EventInvokeRecord) -> bytes:
     values: dict[str, Any] = {}
     for item in dataclasses.fields(record):
         value = getattr(record, item.name)
@@ -78,9 +92,14 @@ def load_all(connection: sqlite3.Connection) -> dict[str, FunctionEntry]:
     for name, alias, record in connection.execute(
             "SELECT function_name, name, record FROM aliases"):
         aliases[name][alias] = decode(AliasRecord, record)
+    event_invoke: dict[str, dict[str, EventInvokeRecord]] = {name: {} for name in functions}
+    for name, qualifier, record in connection.execute(
+            "SELECT function_name, qualifier, record FROM event_invoke_configs"):
+        event_invoke[name][qualifier] = decode(EventInvokeRecord, record)
     return {
         name: FunctionEntry(function=function, versions=frozen_map(versions[name]),
-                            aliases=frozen_map(aliases[name]))
+                            aliases=frozen_map(aliases[name]),
+                            event_invoke=frozen_map(event_invoke[name]))
         for name, function in functions.items()
     }
 
@@ -100,6 +119,7 @@ def persist(connection: sqlite3.Connection, name: str, new: FunctionEntry | None
             (name,), encode(new.function))
     _sync(connection, "versions", "version", name, new.versions)
     _sync(connection, "aliases", "name", name, new.aliases)
+    _sync(connection, "event_invoke_configs", "qualifier", name, new.event_invoke)
 
 
 def _upsert(connection: sqlite3.Connection, select: str, key: tuple[str, ...], insert: str,
@@ -110,7 +130,7 @@ def _upsert(connection: sqlite3.Connection, select: str, key: tuple[str, ...], i
 
 
 def _sync(connection: sqlite3.Connection, table: str, key: str, name: str,
-          new: Mapping[str, VersionRecord] | Mapping[str, AliasRecord]) -> None:
+          new: Keyed) -> None:
     stored = {item: bytes(record) for item, record in connection.execute(
         f"SELECT {key}, record FROM {table} WHERE function_name = ?", (name,))}
     for gone in stored.keys() - new.keys():

@@ -1,5 +1,5 @@
 """Handlers of the control-plane operations, one module per resource; importing registers them."""
 
-from turnout.api.handlers import account, aliases, functions, invoke, tags, versions
+from turnout.api.handlers import account, aliases, event_invoke, functions, invoke, tags, versions
 
-__all__ = ["account", "aliases", "functions", "invoke", "tags", "versions"]
+__all__ = ["account", "aliases", "event_invoke", "functions", "invoke", "tags", "versions"]
