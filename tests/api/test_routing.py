@@ -6,14 +6,17 @@ import base64
 import json
 import math
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from tests.helpers import make_zip
 
 ROLE = "arn:aws:iam::000000000000:role/test"
-SOURCE = ("import time\ndef handler(event, context):\n"
+SOURCE = ("import pathlib, time\ndef handler(event, context):\n"
+          "    if 'started' in event:\n        pathlib.Path(event['started']).touch()\n"
           "    time.sleep(event.get('sleep', 0))\n    return context.function_version\n")
 
 
@@ -44,18 +47,24 @@ def test_a_weighted_alias_splits_1000_invocations_within_binomial_bounds(
     assert 300 - spread <= on_second <= 300 + spread, on_second
 
 
-def test_an_alias_update_does_not_move_a_running_invocation(lambda_client: Any,
-                                                           fn_name: str) -> None:
+def test_an_alias_update_does_not_move_a_running_invocation(lambda_client: Any, fn_name: str,
+                                                           tmp_path: Path) -> None:
     two_versions(lambda_client, fn_name, 0.0)
     outcome: dict[str, Any] = {}
+    started = tmp_path / "started"
 
     def slow() -> None:
-        response = lambda_client.invoke(FunctionName=f"{fn_name}:live", Payload=b'{"sleep": 1}')
+        event = json.dumps({"sleep": 1, "started": str(started)}).encode()
+        response = lambda_client.invoke(FunctionName=f"{fn_name}:live", Payload=event)
         outcome["version"] = response["ExecutedVersion"]
         outcome["seen"] = json.loads(response["Payload"].read())
 
     running = threading.Thread(target=slow)
     running.start()
+    deadline = time.monotonic() + 20
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert started.exists(), "the invocation did not start"
     lambda_client.update_alias(FunctionName=fn_name, Name="live", FunctionVersion="2",
                                RoutingConfig={"AdditionalVersionWeights": {}})
     running.join(timeout=30)
