@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from tests.helpers import TurnoutProcess, lambda_client, make_zip
 
 from bench.loadgen import run_load
+from tests.helpers import TurnoutProcess, lambda_client, make_zip
 
 HELLO = "def handler(event, context):\n    return {'hello': 'world'}\n"
 WITH_BOTO3 = ("import boto3\nclient = boto3.client('lambda')\n\n"

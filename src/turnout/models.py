@@ -125,6 +125,22 @@ class ProvisionedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EventInvokeRecord:
+    """The asynchronous invocation settings of one qualifier (``$LATEST``, a version or an
+    alias), as PutFunctionEventInvokeConfig stored them; ``None`` = not set (the default
+    applies). https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+    """
+
+    function_name: str
+    qualifier: str
+    last_modified: float  # epoch seconds
+    maximum_retry_attempts: int | None = None
+    maximum_event_age_seconds: int | None = None
+    on_success: str | None = None  # destination ARN
+    on_failure: str | None = None  # destination ARN
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionEntry:
     """One function with all its versions (``$LATEST`` included) and aliases."""
 
@@ -132,6 +148,7 @@ class FunctionEntry:
     versions: Mapping[str, VersionRecord]
     aliases: Mapping[str, AliasRecord]
     provisioned: Mapping[str, ProvisionedConfig] = field(default_factory=frozen_map)
+    event_invoke: Mapping[str, EventInvokeRecord] = field(default_factory=frozen_map)
 
     @property
     def latest(self) -> VersionRecord:

@@ -16,7 +16,6 @@ import turnout.api.handlers  # noqa: F401  (importing registers every handler)
 from turnout.clock import Clock, SystemClock
 from turnout.control import Control
 from turnout.errors import LambdaError
-from turnout.events.config import EventInvokeConfig
 from turnout.events.outcome import InvokeOutcome
 from turnout.events.queue import QueuedEvent
 from turnout.events.service import AsyncInvocations
@@ -58,7 +57,8 @@ class Platform:
                 invoker = Invoker(settings, control.registry, control.code_dir, ledger, pool,
                                   metrics)
                 events = AsyncInvocations(
-                    settings, invoke=_event_runner(invoker), config_for=_default_event_config,
+                    settings, invoke=_event_runner(invoker),
+                    config_for=control.event_invoke_config_for,
                     reserved_concurrency=_reserved_concurrency(control), metrics=metrics,
                     clock=clock)
                 await events.open()
@@ -113,10 +113,6 @@ def _event_runner(invoker: Invoker) -> Callable[[QueuedEvent], Awaitable[InvokeO
         return InvokeOutcome.from_result(result)
 
     return run
-
-
-def _default_event_config(function_name: str, qualifier: str | None) -> EventInvokeConfig:
-    return EventInvokeConfig()
 
 
 def _reserved_concurrency(control: Control) -> Callable[[str], int | None]:

@@ -74,6 +74,16 @@ def test_request_response_sees_what_lambda_gives_a_python_handler(lambda_client:
     assert env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:")
 
 
+def test_client_context_reaches_the_handler(lambda_client: Any, fn_name: str) -> None:
+    create(lambda_client, fn_name)
+    context = base64.b64encode(json.dumps({"custom": {"tenant": "t1"}}).encode()).decode()
+    _, body = invoke(lambda_client, FunctionName=fn_name, Payload=b"{}", ClientContext=context)
+    assert body["client_context"] == {"tenant": "t1"}
+    with pytest.raises(ClientError) as caught:
+        lambda_client.invoke(FunctionName=fn_name, ClientContext="not base64 json")
+    assert caught.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
 @pytest.mark.parametrize("form", ["name:qualifier", "partial-arn", "full-arn", "Qualifier"])
 def test_every_form_of_function_name_reaches_the_version(lambda_client: Any, fn_name: str,
                                                           form: str) -> None:

@@ -72,10 +72,12 @@ async def until_gone(pids: list[int], deadline_s: float = 5.0) -> bool:
     return True
 
 
-def pid_of(payload: bytes) -> int:
+def pid_of(payload: bytes, log_tail: bytes = b"") -> int:
     import json
 
-    return int(json.loads(payload)["pid"])
+    document = json.loads(payload)
+    assert "pid" in document, (payload, log_tail)
+    return int(document["pid"])
 
 
 __all__ = ["HOST_RUNTIME", "alive", "function", "os", "pid_of", "run", "running_pool",

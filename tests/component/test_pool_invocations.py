@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from tests.component.pool_support import (
     running_pool,
     until_gone,
 )
+from turnout.pool.launcher import Zygote
 
 pytestmark = pytest.mark.component
 
@@ -141,7 +144,7 @@ def test_timeout_kills_the_environment(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with running_pool(tmp_path / "data") as pool:
-            first = await invoke(pool, spec, {})
+            first = await invoke(pool, spec, {}, "req-first")
             timed_out = await invoke(pool, spec, {"action": "sleep", "seconds": 10}, "req-slow")
             assert timed_out.function_error == "Unhandled"
             assert json.loads(timed_out.payload) == {
@@ -149,8 +152,9 @@ def test_timeout_kills_the_environment(tmp_path: Path) -> None:
                 "errorMessage": "RequestId: req-slow Error: Task timed out after 1.00 seconds"}
             assert "req-slow Task timed out after 1.00 seconds\n" in timed_out.log_tail.decode()
             assert 1000 <= timed_out.duration_ms < 3000
-            fresh = await invoke(pool, spec, {})
-            assert fresh.cold_start and pid_of(fresh.payload) != pid_of(first.payload)
+            fresh = await invoke(pool, spec, {}, "req-fresh")
+            assert fresh.cold_start
+            assert pid_of(fresh.payload, fresh.log_tail) != pid_of(first.payload)
             await until_gone([pid_of(first.payload)])
 
     run(scenario())
@@ -251,3 +255,27 @@ def test_what_a_function_sees(tmp_path: Path, use_zygote: bool) -> None:
 
     tmp = run(scenario())
     assert not Path(tmp).exists()  # the private temporary directory went with it
+
+
+@pytest.mark.parametrize(("handler", "error_type"), [
+    ("index.handler", None), ("missing.handler", "Runtime.ImportModuleError")])
+def test_a_worker_can_be_quicker_than_the_answer_naming_its_pid(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handler: str,
+        error_type: str | None) -> None:
+    spec = function(tmp_path, {"index.py": HANDLER}, handler=handler)
+    real_spawn = Zygote.spawn
+
+    async def late_spawn(self: Zygote, *args: Any) -> int:
+        pid = await real_spawn(self, *args)
+        await asyncio.sleep(0.3)  # the worker's first request arrives meanwhile
+        return pid
+
+    monkeypatch.setattr(Zygote, "spawn", late_spawn)
+
+    async def scenario() -> None:
+        async with running_pool(tmp_path / "data") as pool:
+            result = await invoke(pool, spec, {})
+            assert result.error_type == error_type, result.payload
+            assert result.cold_start
+
+    run(scenario(), deadline_s=8)

@@ -139,3 +139,9 @@ def test_malformed_http_gets_400_and_closes() -> None:
     _, _, transport = drive(b"\x00\x01 not http\r\n\r\n")
     assert status_of(transport.written) == 400
     assert transport.closed
+
+
+def test_event_headers_keep_client_values_on_one_line() -> None:
+    headers = event_headers("r", 1, "arn", "t", '{"a":\r\n1}', "{\n}")
+    assert b'Lambda-Runtime-Client-Context: {"a":1}\r\n' in headers
+    assert b"Lambda-Runtime-Cognito-Identity: {}\r\n" in headers

@@ -47,6 +47,7 @@ def test_lambda_variables() -> None:
     assert v["PATH"].startswith("/venv/bin:")
     assert v["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9001"
     assert v["AWS_ACCESS_KEY_ID"] and v["AWS_SECRET_ACCESS_KEY"]
+    assert v["AWS_CONFIG_FILE"] == v["AWS_SHARED_CREDENTIALS_FILE"] == "/dev/null"
 
 
 def test_provisioned_initialization_type() -> None:

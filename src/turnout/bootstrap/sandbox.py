@@ -73,6 +73,7 @@ def configure(config: dict[str, object], out_fd: int) -> None:
     hidden = set(config.get("hide_paths", ()))  # type: ignore[call-overload]
     sys.path[:] = [entry for entry in sys.path if entry not in hidden]
     os.chdir(str(config["cwd"]))
+    sys.argv[:] = [os.path.join(os.path.dirname(__file__), "runtime.py")]
     replace_environment(dict(config["env"]))  # type: ignore[call-overload]
     apply_limits(int(config.get("nofile", DEFAULT_NOFILE)))  # type: ignore[call-overload]
 

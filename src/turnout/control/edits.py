@@ -9,16 +9,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from turnout.models import (
     LATEST,
     AliasRecord,
+    EventInvokeRecord,
     FunctionEntry,
     FunctionRecord,
-    ProvisionedConfig,
     VersionRecord,
     frozen_map,
 )
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +97,12 @@ def publish(entry: FunctionEntry, description: str | None, now: str, revision_id
 
 
 def without_version(entry: FunctionEntry, version: str) -> FunctionEntry:
-    """Deleting a version deletes its provisioned-concurrency config with it."""
+    """The entry without ``version`` and without that version's event-invoke and
+    provisioned-concurrency configs."""
     versions = {key: value for key, value in entry.versions.items() if key != version}
     return dataclasses.replace(entry, versions=frozen_map(versions),
-                               provisioned=_without_config(entry, version))
+                               event_invoke=_without_key(entry.event_invoke, version),
+                               provisioned=_without_key(entry.provisioned, version))
 
 
 def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
@@ -105,17 +110,25 @@ def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
 
 
 def without_alias(entry: FunctionEntry, name: str) -> FunctionEntry:
-    """Deleting an alias deletes its provisioned-concurrency config with it."""
+    """The entry without the alias ``name`` and without that alias's event-invoke and
+    provisioned-concurrency configs."""
     aliases = {key: value for key, value in entry.aliases.items() if key != name}
     return dataclasses.replace(entry, aliases=frozen_map(aliases),
-                               provisioned=_without_config(entry, name))
+                               event_invoke=_without_key(entry.event_invoke, name),
+                               provisioned=_without_key(entry.provisioned, name))
 
 
-def _without_config(entry: FunctionEntry, qualifier: str) -> Mapping[str, ProvisionedConfig]:
-    if qualifier not in entry.provisioned:
-        return entry.provisioned
-    return frozen_map({key: value for key, value in entry.provisioned.items()
-                       if key != qualifier})
+def with_event_invoke(entry: FunctionEntry, record: EventInvokeRecord) -> FunctionEntry:
+    return dataclasses.replace(
+        entry, event_invoke=frozen_map({**entry.event_invoke, record.qualifier: record}))
+
+
+def without_event_invoke(entry: FunctionEntry, qualifier: str) -> FunctionEntry:
+    return dataclasses.replace(entry, event_invoke=_without_key(entry.event_invoke, qualifier))
+
+
+def _without_key(values: Mapping[str, V], gone: str) -> Mapping[str, V]:
+    return frozen_map({key: value for key, value in values.items() if key != gone})
 
 
 def with_tags(entry: FunctionEntry, add: Mapping[str, str], remove: Iterable[str] = (),

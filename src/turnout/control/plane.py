@@ -16,16 +16,18 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
-from turnout.arns import function_arn
+from turnout.arns import FunctionRef, function_arn
 from turnout.clock import Clock
-from turnout.control import concurrency, edits, rules
+from turnout.control import concurrency, edits, event_invoke, rules
 from turnout.control.edits import ConfigUpdate
+from turnout.control.event_invoke import EventInvokeChange
 from turnout.errors import (
     InvalidParameterValue,
     ResourceConflict,
     ResourceNotFound,
     ValidationError,
 )
+from turnout.events.config import EventInvokeConfig
 from turnout.models import (
     LATEST,
     AliasChanged,
@@ -33,6 +35,7 @@ from turnout.models import (
     Change,
     CodeOrConfigChanged,
     ConcurrencyChanged,
+    EventInvokeRecord,
     FunctionDeleted,
     FunctionEntry,
     FunctionRecord,
@@ -221,6 +224,7 @@ class Control:
         updated = dataclasses.replace(record, **config.changes())  # type: ignore[arg-type]
         rules.check_limits(updated.timeout, updated.memory_size, updated.ephemeral_storage_mb)
         rules.check_environment(updated.environment)
+        event_invoke.check_dead_letter(updated.dead_letter_target_arn)
         return updated
 
     async def delete_function(self, name: str, qualifier: str | None = None) -> None:
@@ -330,6 +334,39 @@ class Control:
     async def untag(self, name: str, keys: Iterable[str]) -> None:
         entry = self.entry(name)
         await self._commit(name, entry, edits.with_tags(entry, {}, keys))
+
+    # Asynchronous invocation settings (rules in control/event_invoke.py) ---------------
+
+    def event_invoke_config_for(self, name: str, qualifier: str | None) -> EventInvokeConfig:
+        """What an asynchronous event for ``name`` and ``qualifier`` runs under; from
+        memory, for the event consumer's hot path."""
+        return event_invoke.effective(self.registry.entry(name), qualifier)
+
+    async def put_event_invoke_config(self, name: str, qualifier: str | None,
+                                      change: EventInvokeChange, replace: bool = True,
+                                      ) -> EventInvokeRecord:
+        """PutFunctionEventInvokeConfig (``replace``) or UpdateFunctionEventInvokeConfig."""
+        entry = event_invoke.target_entry(self.registry.entry(name), qualifier, change)
+        record = event_invoke.next_record(entry, qualifier, change, replace, self.clock.now(),
+                                          self.arn, self._is_function)
+        await self._commit(name, entry, edits.with_event_invoke(entry, record))
+        return record
+
+    async def delete_event_invoke_config(self, name: str, qualifier: str | None) -> None:
+        entry = self.registry.entry(name)
+        if entry is None or event_invoke.key(qualifier) not in entry.event_invoke:
+            raise event_invoke.no_config(self.arn(name, qualifier))
+        await self._commit(name, entry,
+                           edits.without_event_invoke(entry, event_invoke.key(qualifier)))
+
+    def _is_function(self, ref: FunctionRef) -> bool:
+        """Is ``ref`` (parsed from an ARN) a function, version or alias of this platform?"""
+        here = (ref.account in (None, self.settings.account_id)
+                and ref.region in (None, self.settings.region))
+        entry = self.registry.entry(ref.name)
+        return here and entry is not None and (
+            ref.qualifier is None or ref.qualifier in entry.versions
+            or ref.qualifier in entry.aliases)
 
     # The one write path --------------------------------------------------------------
 

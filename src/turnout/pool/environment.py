@@ -316,6 +316,9 @@ class Environment:
     # ----- RuntimeApiHandler -----------------------------------------------------------------
     def next_invocation(self, connection: RuntimeApiConnection) -> None:
         self._connections.add(connection)
+        if self.state is EnvState.STARTING:
+            # The worker can be quicker than the fork-server's answer naming its pid.
+            self._move(EnvState.INITIALIZING)
         if self.state is EnvState.INITIALIZING:
             self.init_duration_ms = (self._clock.monotonic() - self._started) * 1000.0
             self.init_output = self.take_output()
@@ -355,7 +358,7 @@ class Environment:
         return self._answer(request_id, body, kind)
 
     def init_error(self, body: bytes, error_type: str | None) -> tuple[int, bytes]:
-        if self.state is not EnvState.INITIALIZING:
+        if self.state not in (EnvState.STARTING, EnvState.INITIALIZING):
             return 403, runtime_api.error_body("InvalidStateTransition",
                                                "State transition from Ready to InitError failed")
         self.init_failure = (error_type or "Runtime.Unknown", body or None)

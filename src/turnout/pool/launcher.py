@@ -22,6 +22,7 @@ from pathlib import Path
 
 import turnout
 from turnout.errors import ServiceError
+from turnout.pool.spec import EnvironmentSpec
 
 ExitCallback = Callable[[int], None]
 
@@ -36,6 +37,16 @@ KILLED_STATUS = signal.SIGKILL  # a wait status meaning "killed by SIGKILL"
 
 class LaunchFailed(ServiceError):
     """The platform could not create a worker process."""
+
+
+def entrypoint_problem(spec: EnvironmentSpec) -> str | None:
+    """Why a custom runtime's ``bootstrap`` cannot run, in Lambda's words, or None."""
+    path = spec.code_dir / "bootstrap"
+    if not path.is_file():
+        return f"Couldn't find valid bootstrap(s): [{path}]"
+    if not os.access(path, os.X_OK):
+        return f"fork/exec {path}: permission denied"
+    return None
 
 
 def watch_child(loop: asyncio.AbstractEventLoop, pid: int, on_exit: ExitCallback) -> None:

@@ -22,7 +22,13 @@ from turnout.observe.logs import LogStore
 from turnout.pool import policy
 from turnout.pool.environment import Environment, Outcome, platform_error
 from turnout.pool.interpreters import Interpreters
-from turnout.pool.launcher import SOURCE_ROOT, ExitCallback, Zygote, spawn_fresh
+from turnout.pool.launcher import (
+    SOURCE_ROOT,
+    ExitCallback,
+    Zygote,
+    entrypoint_problem,
+    spawn_fresh,
+)
 from turnout.pool.lifecycle import EnvState
 from turnout.pool.spec import EnvironmentSpec, InvocationResult, PoolStats, ProvisionReport
 from turnout.pool.variables import environment_variables, is_python, log_stream_name
@@ -35,16 +41,6 @@ SHUTDOWN_DEADLINE_S = 5.0
 RUNTIME_DIR = os.path.dirname(python_runtime.__file__)
 Key = tuple[str, str, str]
 log = logging.getLogger(__name__)
-
-
-def entrypoint_problem(spec: EnvironmentSpec) -> str | None:
-    """Why a custom runtime's ``bootstrap`` cannot run, in Lambda's words, or None."""
-    path = spec.code_dir / "bootstrap"
-    if not path.is_file():
-        return f"Couldn't find valid bootstrap(s): [{path}]"
-    if not os.access(path, os.X_OK):
-        return f"fork/exec {path}: permission denied"
-    return None
 
 
 class Pool:
@@ -126,11 +122,10 @@ class Pool:
             env.claim()
         else:
             self.warm_starts += 1
-        now = self._clock.now()
-        trace_id = f"Root=1-{int(now):08x}-{os.urandom(12).hex()};Parent=" \
-                   f"{os.urandom(8).hex()};Sampled=0"
+        noise = os.urandom(20).hex()
+        trace_id = f"Root=1-{int(self._clock.now()):08x}-{noise[:24]};Parent={noise[24:]};Sampled=0"
         outcome = await env.invoke(payload, request_id, invoked_arn, trace_id,
-                                   _header_safe(client_context), _header_safe(cognito_identity))
+                                   client_context, cognito_identity)
         self._release(env)
         init_ms = env.init_duration_ms if cold else None
         prefix = env.init_output if cold else b""
@@ -139,6 +134,14 @@ class Pool:
     def _take_idle(self, group: dict[str, Environment] | None, key: Key) -> Environment | None:
         if not group:
             return None
+        if len(group) == 1:  # the common case, without building candidates
+            env = next(iter(group.values()))
+            if env.state is not EnvState.IDLE or env.spec.key != key or env.retiring:
+                return None
+            env.claim()
+            if env.provisioned_owner is None:
+                del group[env.env_id]
+            return env
         candidates = [policy.Candidate(env.env_id, env.last_used) for env in group.values()
                       if env.state is EnvState.IDLE and env.spec.key == key and not env.retiring]
         chosen = policy.pick_warm(candidates)
@@ -393,9 +396,3 @@ class Pool:
         provisioned = sum(len(group) for group in self._provisioned.values())
         return PoolStats(by_state, len(self._envs), provisioned, self.cold_starts,
                          self.warm_starts)
-
-
-def _header_safe(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.replace("\r", "").replace("\n", "")

@@ -167,16 +167,20 @@ class RuntimeApiConnection(asyncio.Protocol):
 
 def event_headers(request_id: str, deadline_ms: int, invoked_arn: str, trace_id: str,
                   client_context: str | None, cognito_identity: str | None) -> bytes:
-    """The ``Lambda-Runtime-*`` headers of a ``GET /next`` answer."""
+    """The ``Lambda-Runtime-*`` headers of a ``GET /next`` answer (no line breaks let in)."""
     lines = (f"Lambda-Runtime-Aws-Request-Id: {request_id}\r\n"
              f"Lambda-Runtime-Deadline-Ms: {deadline_ms}\r\n"
              f"Lambda-Runtime-Invoked-Function-Arn: {invoked_arn}\r\n"
              f"Lambda-Runtime-Trace-Id: {trace_id}\r\n")
     if client_context:
-        lines += f"Lambda-Runtime-Client-Context: {client_context}\r\n"
+        lines += f"Lambda-Runtime-Client-Context: {_one_line(client_context)}\r\n"
     if cognito_identity:
-        lines += f"Lambda-Runtime-Cognito-Identity: {cognito_identity}\r\n"
+        lines += f"Lambda-Runtime-Cognito-Identity: {_one_line(cognito_identity)}\r\n"
     return lines.encode("latin-1")
+
+
+def _one_line(value: str) -> str:
+    return value.replace("\r", "").replace("\n", "")
 
 
 async def serve(loop: asyncio.AbstractEventLoop, handler: RuntimeApiHandler,

@@ -17,6 +17,9 @@ DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "turnout",
     "AWS_SECRET_ACCESS_KEY": "turnout",
     "AWS_SESSION_TOKEN": "turnout",
+    # Not the host user's ~/.aws profiles: an SDK inside a function sees only the above.
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
 
 

@@ -20,6 +20,7 @@ import orjson
 
 from turnout.models import (
     AliasRecord,
+    EventInvokeRecord,
     FunctionEntry,
     FunctionRecord,
     ProvisionedConfig,
@@ -44,6 +45,12 @@ CREATE TABLE IF NOT EXISTS aliases (
     record BLOB NOT NULL,
     PRIMARY KEY (function_name, name)
 );
+CREATE TABLE IF NOT EXISTS event_invoke_configs (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier TEXT NOT NULL,
+    record BLOB NOT NULL,
+    PRIMARY KEY (function_name, qualifier)
+);
 CREATE TABLE IF NOT EXISTS provisioned_configs (
     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
     qualifier TEXT NOT NULL,
@@ -52,8 +59,11 @@ CREATE TABLE IF NOT EXISTS provisioned_configs (
 );
 """
 
-R = TypeVar("R", FunctionRecord, VersionRecord, AliasRecord, ProvisionedConfig)
-Record = FunctionRecord | VersionRecord | AliasRecord | ProvisionedConfig
+R = TypeVar("R", FunctionRecord, VersionRecord, AliasRecord, EventInvokeRecord,
+            ProvisionedConfig)
+Record = FunctionRecord | VersionRecord | AliasRecord | EventInvokeRecord | ProvisionedConfig
+Keyed = (Mapping[str, VersionRecord] | Mapping[str, AliasRecord]
+         | Mapping[str, EventInvokeRecord] | Mapping[str, ProvisionedConfig])
 
 
 def encode(record: Record) -> bytes:
@@ -92,6 +102,10 @@ def load_all(connection: sqlite3.Connection) -> dict[str, FunctionEntry]:
     for name, alias, record in connection.execute(
             "SELECT function_name, name, record FROM aliases"):
         aliases[name][alias] = decode(AliasRecord, record)
+    event_invoke: dict[str, dict[str, EventInvokeRecord]] = {name: {} for name in functions}
+    for name, qualifier, record in connection.execute(
+            "SELECT function_name, qualifier, record FROM event_invoke_configs"):
+        event_invoke[name][qualifier] = decode(EventInvokeRecord, record)
     provisioned: dict[str, dict[str, ProvisionedConfig]] = {name: {} for name in functions}
     for name, qualifier, record in connection.execute(
             "SELECT function_name, qualifier, record FROM provisioned_configs"):
@@ -99,6 +113,7 @@ def load_all(connection: sqlite3.Connection) -> dict[str, FunctionEntry]:
     return {
         name: FunctionEntry(function=function, versions=frozen_map(versions[name]),
                             aliases=frozen_map(aliases[name]),
+                            event_invoke=frozen_map(event_invoke[name]),
                             provisioned=frozen_map(provisioned[name]))
         for name, function in functions.items()
     }
@@ -120,6 +135,7 @@ def persist(connection: sqlite3.Connection, name: str, new: FunctionEntry | None
     _sync(connection, "versions", "version", name, new.versions)
     _sync(connection, "aliases", "name", name, new.aliases)
     _sync(connection, "provisioned_configs", "qualifier", name, new.provisioned)
+    _sync(connection, "event_invoke_configs", "qualifier", name, new.event_invoke)
 
 
 def _upsert(connection: sqlite3.Connection, select: str, key: tuple[str, ...], insert: str,
@@ -130,8 +146,7 @@ def _upsert(connection: sqlite3.Connection, select: str, key: tuple[str, ...], i
 
 
 def _sync(connection: sqlite3.Connection, table: str, key: str, name: str,
-          new: Mapping[str, VersionRecord] | Mapping[str, AliasRecord]
-          | Mapping[str, ProvisionedConfig]) -> None:
+          new: Keyed) -> None:
     stored = {item: bytes(record) for item, record in connection.execute(
         f"SELECT {key}, record FROM {table} WHERE function_name = ?", (name,))}
     for gone in stored.keys() - new.keys():

@@ -35,6 +35,19 @@ def _checked_payload(payload: bytes | None) -> bytes:
     return payload
 
 
+def _client_context(encoded: str | None) -> str | None:
+    """``X-Amz-Client-Context`` is base64 of a JSON object; the runtime receives the JSON."""
+    if encoded is None:
+        return None
+    try:
+        text = base64.b64decode(encoded, validate=True).decode()
+        if isinstance(orjson.loads(text), dict):
+            return text
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
+
+
 async def _enqueue(platform: Platform, function_name: str, qualifier: str | None,
                    payload: bytes, limit: int) -> None:
     resolved = platform.invoker.resolve(function_name, qualifier)
@@ -59,7 +72,8 @@ async def invoke(platform: Platform, params: Params) -> Params:
     routing_key = routing_key_from(request.headers.get(ROUTING_KEY_HEADER.lower()),
                                    client_context)
     result = await platform.invoker.run(resolved, payload, request_id=request.request_id,
-                                        client_context=client_context, routing_key=routing_key)
+                                        client_context=_client_context(client_context),
+                                        routing_key=routing_key)
     response: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": result.executed_version,
                                 "Payload": result.payload}
     if result.function_error is not None:
