@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from turnout.invoke.admission import ConcurrencyLedger
@@ -70,19 +70,21 @@ class ModelPool:
                 return
 
 
-def entry(alias_version: str, configs: dict[str, int], stamp: int) -> FunctionEntry:
+def entry(alias_version: str, configs: dict[str, tuple[int, str]]) -> FunctionEntry:
+    """``configs``: qualifier → (requested, LastModified)."""
     return FunctionEntry(
         function=FunctionRecord(name="f", created="t", last_version=3),
         versions=frozen_map({v: version(v) for v in (LATEST, *VERSIONS)}),
         aliases=frozen_map({"live": AliasRecord("f", "live", alias_version, "r")}),
-        provisioned=frozen_map({q: ProvisionedConfig("f", q, n, f"s{stamp}")
-                                for q, n in configs.items()}))
+        provisioned=frozen_map({q: ProvisionedConfig("f", q, n, stamp)
+                                for q, (n, stamp) in configs.items()}))
 
 
 operations = st.lists(st.one_of(
     st.tuples(st.just("put"), st.sampled_from(("live", *VERSIONS)), st.integers(1, 4)),
     st.tuples(st.just("delete"), st.sampled_from(("live", *VERSIONS)), st.just(0)),
     st.tuples(st.just("repoint"), st.sampled_from(VERSIONS), st.booleans()),
+    st.tuples(st.just("refused"), st.sampled_from(VERSIONS), st.just(True)),
     st.tuples(st.just("answer"), st.booleans(), st.just(0)),
     st.tuples(st.just("run"), st.just(0), st.just(0)),
 ), max_size=30)
@@ -90,8 +92,10 @@ operations = st.lists(st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(operations)
+@example([("put", "live", 2), ("run", 0, 0), ("refused", "2", True)])  # a refused switch
+@example([("put", "live", 2), ("repoint", "2", True), ("repoint", "1", False)])
 def test_slots_are_always_backed_by_ready_environments(steps: list[tuple[object, ...]]) -> None:
-    registry = Registry({"f": entry("1", {}, 0)})
+    registry = Registry({"f": entry("1", {})})
     ledger = ConcurrencyLedger(1000)
     pool = ModelPool()
     provisioner = Provisioner(registry, ledger, pool, spec_for)
@@ -125,14 +129,14 @@ def test_slots_are_always_backed_by_ready_environments(steps: list[tuple[object,
         for kind, first, second in steps:
             current = registry.entry("f")
             assert current is not None
-            configs = {q: c.requested for q, c in current.provisioned.items()}
+            configs = {q: (c.requested, c.last_modified) for q, c in current.provisioned.items()}
             alias = current.aliases["live"].function_version
-            stamp += 1
             if kind == "put":
-                configs[str(first)] = int(second)  # type: ignore[call-overload]
+                stamp += 1
+                configs[str(first)] = (int(second), f"s{stamp}")  # type: ignore[call-overload]
             elif kind == "delete":
                 configs.pop(str(first), None)
-            elif kind == "repoint":
+            elif kind in ("repoint", "refused"):
                 if second:
                     old = current.aliases["live"]
                     preparing = asyncio.create_task(provisioner.prepare(
@@ -144,18 +148,19 @@ def test_slots_are_always_backed_by_ready_environments(steps: list[tuple[object,
                         await asyncio.sleep(0)
                         check()
                     await preparing
-                alias = str(first)
+                if kind == "repoint":
+                    alias = str(first)
             elif kind == "answer":
                 pool.answer(bool(first))
             for _ in range(3):
                 await asyncio.sleep(0)
                 check()
-            if kind in ("answer", "run"):
-                continue
+            if kind in ("answer", "run", "refused"):
+                continue  # nothing durable changed
             # AWS's rules: not on both an alias and the version it points to.
             if "live" in configs:
                 configs.pop(alias, None)
-            registry.replace("f", entry(alias, configs, stamp))
+            registry.replace("f", entry(alias, configs))
             provisioner.on_change(ConcurrencyChanged("f"))
             check()
         await settle()
@@ -169,6 +174,9 @@ def test_slots_are_always_backed_by_ready_environments(steps: list[tuple[object,
             assert slots == held.allocated
             if held.status == "READY":
                 assert slots == target.count
+        # Nothing is left running for a version no config wants (a refused switch included).
+        wanted = {pool_owner(owner, target.version) for owner, target in targets(current).items()}
+        assert {group for group, (_, ready) in pool.ready.items() if ready} <= wanted
         task.cancel()
 
     asyncio.run(scenario())

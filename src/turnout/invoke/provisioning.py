@@ -232,6 +232,9 @@ class Provisioner:
         finally:
             self._preparing.discard(group)
         self._groups.setdefault(owner, {})[version.version] = (spec, report.allocated)
+        # Should the alias not switch after all (the update refused), the job retires them.
+        self._pending.add(owner)
+        self._wake.set()
 
     # -- the task -------------------------------------------------------------------------
 
@@ -271,8 +274,11 @@ class Provisioner:
                 return  # changed while we waited: the next round decides
             self._ledger.set_provisioned(owner, name, report.allocated)
             self._held[owner] = Held(held.target, report.status, report.allocated, report.reason)
+        entry = self._registry.entry(name)
+        wanted = targets(entry).get(owner) if entry is not None else None
+        spared = {keep, wanted.version if wanted is not None else None}
         for other, (spec, _) in list(groups.items()):
-            if other != keep and (owner, other) not in self._preparing:
+            if other not in spared and (owner, other) not in self._preparing:
                 groups[other] = (spec, 0)  # nothing of it may be counted on any more
                 await self._report(pool_owner(owner, other), spec, 0)
                 if groups.get(other, (None, 0))[1] == 0:
