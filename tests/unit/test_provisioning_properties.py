@@ -43,25 +43,30 @@ def spec_for(record: VersionRecord) -> EnvironmentSpec:
 
 class ModelPool:
     """Like the real pool: a smaller or different target retires environments at once; new
-    ones are ready only when the call returns (the test decides when, and whether Init fails)."""
+    ones are ready only when the call returns (the test decides when, and whether Init fails);
+    the latest call for a group wins."""
 
     def __init__(self) -> None:
         self.ready: dict[str, tuple[str, int]] = {}  # pool owner → (version, ready count)
         self.calls: list[tuple[str, str, int, asyncio.Future[bool]]] = []
+        self.latest: dict[str, int] = {}  # pool owner → number of its latest call
 
     async def set_provisioned(self, owner: str, spec: EnvironmentSpec, count: int,
                               ) -> ProvisionReport:
         held_version, held = self.ready.get(owner, (spec.version, 0))
         kept = min(held, count) if held_version == spec.version else 0
         self.ready[owner] = (spec.version, kept)
+        number = self.latest[owner] = len(self.calls)
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.calls.append((owner, spec.version, count, answer))
         succeeded = await answer
-        _, now = self.ready[owner]
+        if self.latest[owner] == number and succeeded:
+            self.ready[owner] = (spec.version, count)
+        now_version, now = self.ready[owner]
+        allocated = now if now_version == spec.version else 0
         if not succeeded:
-            return ProvisionReport("FAILED", count, now, "Runtime.ExitError: boom")
-        self.ready[owner] = (spec.version, count)
-        return ProvisionReport("READY", count, count)
+            return ProvisionReport("FAILED", count, allocated, "Runtime.ExitError: boom")
+        return ProvisionReport("READY" if allocated == count else "FAILED", count, allocated)
 
     def answer(self, succeed: bool) -> None:
         for _, _, _, future in self.calls:

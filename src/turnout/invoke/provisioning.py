@@ -225,13 +225,16 @@ class Provisioner:
         self._owners.setdefault(owner, current.function_name)
         spec = self._spec_for(version)
         group = (owner, version.version)
+        groups = self._groups.setdefault(owner, {})
+        groups[version.version] = (spec, min(self._ready(owner, version.version),
+                                             config.requested))
         self._preparing.add(group)
         try:
             report = await self._report(pool_owner(owner, version.version), spec,
                                         config.requested)
         finally:
             self._preparing.discard(group)
-        self._groups.setdefault(owner, {})[version.version] = (spec, report.allocated)
+        groups[version.version] = (spec, report.allocated)
         # Should the alias not switch after all (the update refused), the job retires them.
         self._pending.add(owner)
         self._wake.set()
@@ -268,24 +271,35 @@ class Provisioner:
                 return
             keep = version.version
             spec = self._spec_for(version)
+            # A smaller target retires the surplus at once: count only what stays.
+            groups[keep] = (spec, min(self._ready(owner, keep), held.target.count))
             report = await self._report(pool_owner(owner, keep), spec, held.target.count)
             groups[keep] = (spec, report.allocated)
             if owner in self._pending or self._held.get(owner) != held:
                 return  # changed while we waited: the next round decides
             self._ledger.set_provisioned(owner, name, report.allocated)
             self._held[owner] = Held(held.target, report.status, report.allocated, report.reason)
-        entry = self._registry.entry(name)
-        wanted = targets(entry).get(owner) if entry is not None else None
-        spared = {keep, wanted.version if wanted is not None else None}
-        for other, (spec, _) in list(groups.items()):
-            if other not in spared and (owner, other) not in self._preparing:
-                groups[other] = (spec, 0)  # nothing of it may be counted on any more
-                await self._report(pool_owner(owner, other), spec, 0)
-                if groups.get(other, (None, 0))[1] == 0:
-                    groups.pop(other, None)
+        for other in list(groups):
+            if owner in self._pending:
+                return  # changed (or prepared) meanwhile: the next round decides
+            if other == keep or other == self._wanted(name, owner) \
+                    or (owner, other) in self._preparing or other not in groups:
+                continue
+            spec, _ = groups[other]
+            groups[other] = (spec, 0)  # nothing of it may be counted on any more
+            await self._report(pool_owner(owner, other), spec, 0)
+            if groups.get(other, (None, 0))[1] == 0:
+                groups.pop(other, None)
         if not groups and owner not in self._held and owner not in self._pending:
             self._groups.pop(owner, None)
             self._owners.pop(owner, None)
+
+    def _wanted(self, name: str, owner: str) -> str | None:
+        """The version the owner's config designates now (the registry may be ahead of
+        ``_held`` while a change is being committed)."""
+        entry = self._registry.entry(name)
+        target = targets(entry).get(owner) if entry is not None else None
+        return None if target is None else target.version
 
     async def _report(self, owner: str, spec: EnvironmentSpec, count: int) -> ProvisionReport:
         try:
