@@ -8,7 +8,7 @@ sees a traceback: an unexpected failure is logged and answered as AWS's
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -46,6 +46,16 @@ _UNMODELED_STATUS = {"ValidationException": 400, "UnknownOperationException": 40
                      "RequestEntityTooLargeException": 413}
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID in its text form, like ``str(uuid.uuid4())`` but cheaper."""
+    text = os.urandom(16).hex()
+    return (f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-"
+            f"{text[20:]}")
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 class LambdaApp:
     def __init__(self, platform: Platform, spec: ApiSpec,
                  extras: dict[tuple[str, str], ExtraRoute] | None = None) -> None:
@@ -55,7 +65,7 @@ class LambdaApp:
 
     async def respond(self, request: HttpRequest) -> codec.Response:
         """The answer to one HTTP request; never raises (errors become AWS error responses)."""
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         try:
             return await self._handle(request, request_id)
         except LambdaError as error:
