@@ -15,20 +15,10 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-import psutil
 from tests.helpers import TurnoutProcess, lambda_client
 
-from bench.bench_invoke import HELLO, _create, _timed_invoke
+from bench.bench_invoke import HELLO, _create, _timed_invoke, environments, timed_load
 from bench.loadgen import run_load
-
-
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
-def _workers(root: psutil.Process) -> list[psutil.Process]:
-    return [p for p in root.children(recursive=True) if not p.children()]
 
 
 def measure(count: int, clients: int, zygote: bool) -> dict[str, float]:
@@ -44,20 +34,11 @@ def measure(count: int, clients: int, zygote: bool) -> dict[str, float]:
             path = "/2015-03-31/functions/hello/invocations"
             asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients,
                                  total=clients * 50, time_limit_s=10))
-            root = psutil.Process(server.process.pid)
-            workers = _workers(root)
-            server_before = _cpu(root)
-            workers_before = sum(_cpu(w) for w in workers)
-            load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients,
-                                        total=count, time_limit_s=60))
-            server_after = _cpu(root)
-            workers_after = sum(_cpu(w) for w in workers)
-            done = max(load.requests, 1)
+            load, server_us, worker_us = timed_load(server, path, clients, count)
             return {"invocations": load.requests, "errors": load.errors,
-                    "environments": len(workers), "rps": load.per_second,
+                    "environments": len(environments(server)), "rps": load.per_second,
                     "p50_ms": load.p50, "p99_ms": load.percentile(99),
-                    "server_us": (server_after - server_before) / done * 1e6,
-                    "worker_us": (workers_after - workers_before) / done * 1e6}
+                    "server_us": server_us, "worker_us": worker_us}
         finally:
             server.stop()
 
