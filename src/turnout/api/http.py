@@ -14,6 +14,7 @@ and its answer is then dropped.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections import deque
@@ -25,9 +26,13 @@ import httptools
 
 from turnout.api.codec import Response
 
+log = logging.getLogger("turnout.api")
+
 MAX_BODY_BYTES = 70_167_211  # the largest request AWS accepts (CreateFunction)
 IDLE_SWEEP_S = 5.0
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+SERVER_ERROR = (b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n"
+                b"connection: close\r\n\r\n")
 REASONS = {200: b"OK", 201: b"Created", 202: b"Accepted", 204: b"No Content",
            400: b"Bad Request", 403: b"Forbidden", 404: b"Not Found", 409: b"Conflict",
            412: b"Precondition Failed", 413: b"Request Entity Too Large",
@@ -170,12 +175,17 @@ class HttpConnection(asyncio.Protocol):
         self._tasks.create_task(self._serve(request, keep_alive))
 
     async def _serve(self, request: HttpRequest, keep_alive: bool) -> None:
-        response = await self._respond(request)
+        try:
+            response = await self._respond(request)
+            keep_alive = keep_alive and not self._stopping.is_set()
+            answer = encode(response, keep_alive, request.method != "HEAD")
+        except Exception:  # a bug must not stop the server (the TaskGroup would)
+            log.exception("no answer for %s %s", request.method, request.target)
+            answer, keep_alive = SERVER_ERROR, False
         transport = self._transport
         if transport is None:
             return
-        keep_alive = keep_alive and not self._stopping.is_set()
-        transport.write(encode(response, keep_alive, request.method != "HEAD"))
+        transport.write(answer)
         self.last_active = time.monotonic()
         if not keep_alive:
             transport.close()
