@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -131,8 +132,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     results = {"fork-server": measure(True, args.quick),
                "fresh interpreter": measure(False, args.quick)}
+    print(f"conditions: {os.cpu_count()} CPUs, load average before {load_before[0]:.2f}, "
+          f"after {os.getloadavg()[0]:.2f} (the benchmark's own load included)")
     for mode, figures in results.items():
         print(f"== {mode}")
         for key, value in figures.items():
