@@ -7,13 +7,20 @@ import asyncio
 import pytest
 
 from turnout.api.codec import Response
-from turnout.api.http import MAX_BODY_BYTES, HttpConnection, HttpRequest
+from turnout.api.http import MAX_BODY_BYTES, MAX_PIPELINED, HttpConnection, HttpRequest
 
 
 class RecordingTransport:
     def __init__(self) -> None:
         self.written = b""
         self.closed = False
+        self.reading: list[bool] = []
+
+    def pause_reading(self) -> None:
+        self.reading.append(False)
+
+    def resume_reading(self) -> None:
+        self.reading.append(True)
 
     def write(self, data: bytes) -> None:
         self.written += data
@@ -65,6 +72,14 @@ def test_pipelined_requests_are_answered_in_order() -> None:
     assert first < second
     assert transport.written.count(b"HTTP/1.1 200 OK") == 2
     assert not transport.closed
+
+
+def test_a_client_far_ahead_is_paused_until_answered() -> None:
+    many = b"".join(request("POST", f"/r{n}", b"1") for n in range(MAX_PIPELINED + 4))
+    transport, seen = drive(many)
+    assert transport.reading == [False, True]
+    assert [r.target for r in seen] == [f"/r{n}" for n in range(MAX_PIPELINED + 4)]
+    assert transport.written.count(b"HTTP/1.1 200 OK") == MAX_PIPELINED + 4
 
 
 def test_one_write_carries_head_and_body() -> None:

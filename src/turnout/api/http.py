@@ -30,6 +30,7 @@ log = logging.getLogger("turnout.api")
 
 MAX_BODY_BYTES = 70_167_211  # the largest request AWS accepts (CreateFunction)
 IDLE_SWEEP_S = 5.0
+MAX_PIPELINED = 16  # requests read ahead on one connection before reading pauses
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 SERVER_ERROR = (b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n"
                 b"connection: close\r\n\r\n")
@@ -99,6 +100,7 @@ class HttpConnection(asyncio.Protocol):
         self._size = 0
         self._waiting: deque[tuple[HttpRequest, bool]] = deque()
         self._busy = False
+        self._paused = False
         self.last_active = time.monotonic()
 
     # asyncio.Protocol
@@ -162,6 +164,9 @@ class HttpConnection(asyncio.Protocol):
                               self._headers, body, self._size)
         self._body = []
         self._waiting.append((request, parser.should_keep_alive()))
+        if not self._paused and len(self._waiting) >= MAX_PIPELINED and self._transport:
+            self._transport.pause_reading()  # a client that sends without reading waits
+            self._paused = True
         if not self._busy:
             self._next()
 
@@ -172,6 +177,9 @@ class HttpConnection(asyncio.Protocol):
             return
         self._busy = True
         request, keep_alive = self._waiting.popleft()
+        if self._paused and len(self._waiting) < MAX_PIPELINED:
+            self._paused = False
+            self._transport.resume_reading()
         self._tasks.create_task(self._serve(request, keep_alive))
 
     async def _serve(self, request: HttpRequest, keep_alive: bool) -> None:
