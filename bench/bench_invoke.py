@@ -4,7 +4,9 @@ Measures, side by side in one run: warm invoke latency (one keep-alive client,
 one request at a time), invocations per second at 16 and 64 clients, cold
 start of a hello-world handler and of one that imports boto3 at init (cold
 invoke latency minus warm invoke latency of the same function), and memory
-(USS/PSS) per idle warm environment. Every loop is bounded in count and time.
+(USS/PSS) per idle warm environment; and for each load, the CPU time per invocation
+of the platform process and of the environments (psutil), which noisy neighbours
+disturb less than wall-clock figures. Every loop is bounded in count and time.
 
     .venv/bin/python -m bench.bench_invoke [--quick]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -21,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from bench.loadgen import run_load
+from bench.loadgen import LoadResult, run_load
 from tests.helpers import TurnoutProcess, lambda_client, make_zip
 
 HELLO = "def handler(event, context):\n    return {'hello': 'world'}\n"
@@ -56,12 +59,36 @@ def cold_starts(client: Any, prefix: str, source: str, trials: int) -> dict[str,
     return {"cold_added_ms_p50": statistics.median(added), "cold_added_ms_max": max(added)}
 
 
-def idle_environment_memory(server: TurnoutProcess) -> dict[str, float]:
-    """USS and PSS of each worker process with no children (the environments)."""
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def environments(server: TurnoutProcess) -> list[psutil.Process]:
+    """The worker processes: descendants of the platform with no children of their own."""
     assert server.process is not None
     root = psutil.Process(server.process.pid)
-    leaves = [p for p in root.children(recursive=True) if not p.children()]
-    infos = [p.memory_full_info() for p in leaves]
+    return [p for p in root.children(recursive=True) if not p.children()]
+
+
+def timed_load(server: TurnoutProcess, path: str, clients: int, total: int,
+               ) -> tuple[LoadResult, float, float]:
+    """A load run and the CPU microseconds per invocation of the platform and of its workers."""
+    assert server.process is not None
+    root = psutil.Process(server.process.pid)
+    workers = environments(server)
+    server_before, workers_before = cpu_seconds(root), sum(cpu_seconds(w) for w in workers)
+    load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients, total=total,
+                                time_limit_s=30))
+    server_after, workers_after = cpu_seconds(root), sum(cpu_seconds(w) for w in workers)
+    done = max(load.requests, 1)
+    return (load, (server_after - server_before) / done * 1e6,
+            (workers_after - workers_before) / done * 1e6)
+
+
+def idle_environment_memory(server: TurnoutProcess) -> dict[str, float]:
+    """USS and PSS of each worker process with no children (the environments)."""
+    infos = [p.memory_full_info() for p in environments(server)]
     mib = 1024 * 1024
     return {"environments": len(infos),
             "uss_mib_median": statistics.median(i.uss for i in infos) / mib if infos else 0.0,
@@ -80,16 +107,18 @@ def measure(zygote: bool, quick: bool) -> dict[str, Any]:
             _timed_invoke(client, "hello")
             path = "/2015-03-31/functions/hello/invocations"
             count = 2_000 if quick else 10_000
-            one = asyncio.run(run_load(server.endpoint, path, b"{}", clients=1, total=count,
-                                       time_limit_s=30))
+            one, server_us, worker_us = timed_load(server, path, 1, count)
             figures["warm_p50_ms"] = one.p50
             figures["warm_p99_ms"] = one.percentile(99)
+            figures["cpu_us_1"] = {"server": server_us, "workers": worker_us}
             for clients in (16, 64):
-                load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients,
-                                            total=count * 3, time_limit_s=30))
+                asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients,
+                                     total=clients * 20, time_limit_s=30))  # start them all
+                load, server_us, worker_us = timed_load(server, path, clients, count * 3)
                 figures[f"rps_{clients}"] = load.per_second
                 figures[f"errors_{clients}"] = load.errors
                 figures[f"p99_ms_{clients}"] = load.percentile(99)
+                figures[f"cpu_us_{clients}"] = {"server": server_us, "workers": worker_us}
             trials = 5 if quick else 15
             figures["hello"] = cold_starts(client, "cold-hello", HELLO, trials)
             figures["boto3"] = cold_starts(client, "cold-boto3", WITH_BOTO3, trials)
@@ -103,8 +132,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     results = {"fork-server": measure(True, args.quick),
                "fresh interpreter": measure(False, args.quick)}
+    print(f"conditions: {os.cpu_count()} CPUs, load average before {load_before[0]:.2f}, "
+          f"after {os.getloadavg()[0]:.2f} (the benchmark's own load included)")
     for mode, figures in results.items():
         print(f"== {mode}")
         for key, value in figures.items():

@@ -125,7 +125,16 @@ def test_pipelined_response_and_next_are_both_handled() -> None:
     env, connection, transport = drive(data)
     assert env.calls[0][0] == "response"
     assert env.parked == [connection]
+    assert transport.written == b""  # the 202 waits for the event the worker asked for
+    assert connection.send_event(b"Lambda-Runtime-Aws-Request-Id: req-2\r\n", b"{}")
     assert transport.written.count(b"HTTP/1.1 202") == 1
+    assert transport.written.index(b"HTTP/1.1 202") < transport.written.index(b"HTTP/1.1 200")
+
+
+def test_response_without_pipelined_next_is_answered_at_once() -> None:
+    data = request("POST", "/2018-06-01/runtime/invocation/req-1/response", b"1")
+    _, _, transport = drive(data)
+    assert status_of(transport.written) == 202
 
 
 def test_expect_continue_is_answered() -> None:

@@ -17,6 +17,7 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
+KNOWN_PATHS = 4096  # remembered route matches (the cache starts over when full)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +32,15 @@ class Route:
         if method != self.method:
             return None
         found = self.pattern.match(path)
-        if found is None:
+        if found is None or not self.query_matches(query):
             return None
+        return {name: unquote(text) for name, text in found.groupdict().items()}
+
+    def query_matches(self, query: dict[str, list[str]]) -> bool:
         for key, value in self.literal_query:
             if value not in query.get(key, []) and not (value == "" and key in query):
-                return None
-        return {name: unquote(text) for name, text in found.groupdict().items()}
+                return False
+        return True
 
 
 def _route(operation: OperationModel) -> Route:
@@ -65,15 +69,29 @@ class ApiSpec:
         routes = [_route(model.operation_model(name)) for name in model.operation_names]
         routes.sort(key=lambda r: (len(r.literal_query), r.literal_length), reverse=True)
         self._by_prefix: dict[tuple[str, str], list[Route]] = {}
+        self._known: dict[tuple[str, str], tuple[OperationModel, dict[str, str]]] = {}
         for route in routes:
             self._by_prefix.setdefault((route.method, _prefix(route.pattern.pattern)), []).append(
                 route)
 
     def match(self, method: str, path: str, query: dict[str, list[str]],
               ) -> tuple[OperationModel, dict[str, str]] | None:
+        """The operation and URI labels of a request; answers that do not depend on the
+        query string (no literal query part was looked at) are remembered per path."""
+        key = (method, path)
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        query_dependent = False
         for route in self._by_prefix.get((method, _prefix_of_path(path)), ()):
+            if route.literal_query and route.pattern.match(path) is not None:
+                query_dependent = True
             labels = route.match(method, path, query)
             if labels is not None:
+                if not query_dependent:
+                    if len(self._known) >= KNOWN_PATHS:
+                        self._known.clear()
+                    self._known[key] = (route.operation, labels)
                 return route.operation, labels
         return None
 

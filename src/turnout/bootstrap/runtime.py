@@ -52,6 +52,23 @@ class RuntimeApiClient:
 
     def receive(self) -> tuple[int, dict[str, str], bytes]:
         """Send what is queued, then read the next answer: (status, lower-cased headers, body)."""
+        raw_head = self._head()
+        lines = raw_head.decode("latin-1").split("\r\n")
+        reply_headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            reply_headers[name.strip().lower()] = value.strip()
+        length = int(reply_headers.get("content-length", "0"))
+        return int(lines[0].split(" ", 2)[1]), reply_headers, self._body(length)
+
+    def skip(self) -> None:
+        """Send what is queued, then read and discard the next answer (e.g. a 202)."""
+        raw_head = self._head().lower()
+        at = raw_head.find(b"\r\ncontent-length:")
+        length = int(raw_head[at + 17:raw_head.find(b"\r\n", at + 17)]) if at >= 0 else 0
+        self._body(length)
+
+    def _head(self) -> bytes:
         sock = self._connection()
         if self._outgoing:
             sock.sendall(b"".join(self._outgoing))
@@ -59,17 +76,13 @@ class RuntimeApiClient:
         while b"\r\n\r\n" not in self._buffer:
             self._receive(sock)
         raw_head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
-        lines = raw_head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        reply_headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            reply_headers[name.strip().lower()] = value.strip()
-        length = int(reply_headers.get("content-length", "0"))
+        return raw_head
+
+    def _body(self, length: int) -> bytes:
         while len(self._buffer) < length:
-            self._receive(sock)
+            self._receive(self._connection())
         reply, self._buffer = self._buffer[:length], self._buffer[length:]
-        return status, reply_headers, reply
+        return reply
 
     def request(self, method: str, path: str, body: bytes = b"",
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -251,7 +264,7 @@ def invoke(handler: Callable[..., Any], request_id: str, headers: dict[str, str]
                                 headers.get("lambda-runtime-client-context"),
                                 headers.get("lambda-runtime-cognito-identity"))
         try:
-            event = json.loads(body) if body else {}
+            event = json.loads(body.decode()) if body else {}
         except ValueError as exc:
             return _fail("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}",
                          request_id, [])
@@ -302,4 +315,4 @@ def main() -> None:
             client.send("POST", f"{API}/invocation/{request_id}/error", reply,
                         {ERROR_TYPE_HEADER: error_type})
         client.send("GET", next_path)  # pipelined: ask for the next event at once
-        client.receive()
+        client.skip()

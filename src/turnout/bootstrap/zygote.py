@@ -24,17 +24,18 @@ import signal
 import socket
 import sys
 
-from turnout.bootstrap import runtime, sandbox
+from turnout.bootstrap import runtime, sandbox, sdk
 
 MAX_MESSAGE = 1 << 20
 Spare = tuple[int, socket.socket]  # (pid, socket to hand it its config)
 
 
 def preload() -> None:
-    """Import what most functions import, before any fork."""
+    """Import what most functions import, and warm the SDK's data, before any fork."""
     for name in ("boto3", "botocore.session", "urllib.request", "decimal", "uuid", "datetime"):
         with contextlib.suppress(ImportError):
             __import__(name)
+    sdk.warm()
     assert runtime.API  # the runtime itself is preloaded by the import above
 
 

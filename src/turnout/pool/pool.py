@@ -142,6 +142,8 @@ class Pool:
             if env.provisioned_owner is None:
                 del group[env.env_id]
             return env
+        if next(iter(group.values())).provisioned_owner is None:
+            return self._take_newest(group, key)
         candidates = [policy.Candidate(env.env_id, env.last_used) for env in group.values()
                       if env.state is EnvState.IDLE and env.spec.key == key and not env.retiring]
         chosen = policy.pick_warm(candidates)
@@ -149,9 +151,19 @@ class Pool:
             return None
         env = group[chosen]
         env.claim()
-        if env.provisioned_owner is None:
-            del group[chosen]
         return env
+
+    @staticmethod
+    def _take_newest(group: dict[str, Environment], key: Key) -> Environment | None:
+        """``policy.pick_warm`` for an on-demand group without building candidates: such a
+        group is in release order (``_release`` adds an environment right after its
+        ``last_used`` is set), so its last usable entry is the most recently used."""
+        for env in reversed(group.values()):
+            if env.state is EnvState.IDLE and env.spec.key == key and not env.retiring:
+                env.claim()
+                del group[env.env_id]
+                return env
+        return None
 
     def _release(self, env: Environment) -> None:
         if env.state is not EnvState.IDLE:

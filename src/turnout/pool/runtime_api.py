@@ -59,6 +59,7 @@ class RuntimeApiConnection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._error_type: str | None = None
         self._corked: list[bytes] = []
+        self._next_waiting = False  # a GET /next on this connection awaits its event
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -104,6 +105,7 @@ class RuntimeApiConnection(asyncio.Protocol):
             if method != b"GET":
                 self.send(405, error_body("MethodNotAllowed", "Method Not Allowed"))
                 return
+            self._next_waiting = True
             self._handler.next_invocation(self)
             return
         if method != b"POST":
@@ -136,12 +138,18 @@ class RuntimeApiConnection(asyncio.Protocol):
             transport.close()
             return
         # Held until the end of this loop turn, so that an event sent meanwhile on this
-        # connection leaves in the same write (one wake-up of the worker instead of two).
+        # connection leaves in the same write (one wake-up of the worker instead of two);
+        # see ``_flush`` for answers followed by a pipelined GET /next.
         if not self._corked:
             asyncio.get_running_loop().call_soon(self._flush)
         self._corked.append(head + body)
 
     def _flush(self) -> None:
+        if self._next_waiting:
+            # The worker pipelined a GET /next behind the request answered here: it reads
+            # this answer and then waits for its event anyway, so both leave in the event's
+            # write (one write and one wake-up per invocation instead of two).
+            return
         if self._corked and self._transport is not None:
             self._transport.write(b"".join(self._corked))
         self._corked.clear()
@@ -151,6 +159,7 @@ class RuntimeApiConnection(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return False
+        self._next_waiting = False
         event = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d" \
                 b"\r\n%s\r\n%s" % (len(payload), headers, payload)
         if self._corked:
