@@ -99,6 +99,8 @@ def metrics_command(argv: list[str], out: TextIO = sys.stdout) -> int:
     rows = []
     for series in result["Series"]:
         for window in series["Windows"]:
+            if not any(window.get(c) for c in columns):
+                continue  # a quiet minute
             duration = window.get("Duration") or {}
             rows.append([time.strftime("%H:%M", time.gmtime(window["Timestamp"])),
                          series["Resource"], series["ExecutedVersion"] or "-",
