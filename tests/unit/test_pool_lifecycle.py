@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from turnout.pool.lifecycle import EnvState, IllegalTransition, check_transition
+from turnout.errors import IllegalTransition
+from turnout.pool.lifecycle import EnvState, check_transition
 
 S = EnvState
 ALLOWED = {

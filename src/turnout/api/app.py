@@ -22,10 +22,10 @@ from turnout.api.validate import validate
 from turnout.errors import (
     LambdaError,
     NotImplementedOperation,
-    RequestTooLarge,
     ServiceError,
     UnknownOperation,
 )
+from turnout.limits import request_limit, request_too_large
 
 if TYPE_CHECKING:
     from turnout.platform import Platform
@@ -33,13 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("turnout.api")
 
 ExtraRoute = Callable[["Platform", dict[str, list[str]]], Awaitable[codec.Response]]
-
-# Request size limits AWS enforces before reading a request.
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-_BODY_LIMITS = {"Invoke": 6 * 1024 * 1024, "CreateFunction": 70_167_211,
-                "UpdateFunctionCode": 69_905_067}
-_DEFAULT_BODY_LIMIT = 6 * 1024 * 1024
-_AWS_OPERATION_NAMES = {"Invoke": "InvokeFunction"}
 
 # HTTP statuses for error shapes that are not in the Lambda model.
 _UNMODELED_STATUS = {"ValidationException": 400, "UnknownOperationException": 404,
@@ -81,14 +74,13 @@ class LambdaApp:
         query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
         extra = self.extras.get((method, path))
         if extra is not None:
-            _check_size(request, _DEFAULT_BODY_LIMIT, "request")
+            _check_size(request, "request")
             return await extra(self.platform, query)
         matched = self.spec.match(method, path, query)
         if matched is None:
             raise UnknownOperation(f"No Lambda operation matches {method} {path}")
         operation, labels = matched
-        _check_size(request, _BODY_LIMITS.get(operation.name, _DEFAULT_BODY_LIMIT),
-                    _AWS_OPERATION_NAMES.get(operation.name, operation.name))
+        _check_size(request, operation.name)
         headers = request.headers
         params = codec.decode_request(operation, labels, query, headers, request.body)
         validate(operation.input_shape, params)
@@ -112,7 +104,6 @@ class LambdaApp:
         return codec.encode_error(error, status, self.spec.error_shape(error.shape), request_id)
 
 
-def _check_size(request: HttpRequest, limit: int, operation: str) -> None:
-    if request.body_size > limit:
-        raise RequestTooLarge(
-            f"Request must be smaller than {limit} bytes for the {operation} operation")
+def _check_size(request: HttpRequest, operation: str) -> None:
+    if request.body_size > request_limit(operation):
+        raise request_too_large(operation)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from turnout.errors import IllegalTransition
+from turnout.states import move
 
 
 class EventState(StrEnum):
@@ -41,6 +41,4 @@ FINAL: frozenset[EventState] = frozenset({EventState.DONE, EventState.FAILED})
 
 def transition(current: EventState, target: EventState) -> EventState:
     """Return ``target`` if the move is written above; raise ``IllegalTransition`` if not."""
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition(f"queued event cannot move from {current} to {target}")
-    return target
+    return move(TRANSITIONS, current, target, "queued event")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from turnout.errors import ServiceError
+from turnout.states import move
 
 
 class EnvState(enum.Enum):
@@ -33,12 +33,6 @@ TRANSITIONS: dict[EnvState, frozenset[EnvState]] = {
 }
 
 
-class IllegalTransition(ServiceError):
-    """A bug: the pool tried a move the lifecycle does not allow."""
-
-
 def check_transition(current: EnvState, target: EnvState) -> EnvState:
     """Return ``target`` if moving there from ``current`` is allowed, else raise."""
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition(f"environment cannot go from {current.value} to {target.value}")
-    return target
+    return move(TRANSITIONS, current, target, "environment")

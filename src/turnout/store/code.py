@@ -24,14 +24,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from turnout.errors import InvalidParameterValue, RequestTooLarge
+from turnout.errors import InvalidParameterValue
+from turnout.limits import request_too_large
 from turnout.models import sha256_hex
 
 MAX_ZIPPED_BYTES = 52_428_800
 MAX_UNZIPPED_BYTES = 262_144_000
-# Request size limits Lambda names when a direct upload is too large (base64 of 50 MB
-# plus the rest of the request).
-MAX_REQUEST_BYTES = {"CreateFunction": 70_167_211, "UpdateFunctionCode": 69_905_067}
 
 UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
 
@@ -49,10 +47,7 @@ class CodeArchive:
 def inspect_zip(data: bytes, operation: str) -> CodeArchive:
     """Check an uploaded zip as Lambda does; raise the error Lambda answers with."""
     if len(data) > MAX_ZIPPED_BYTES:
-        raise RequestTooLarge(
-            f"Request must be smaller than {MAX_REQUEST_BYTES[operation]} bytes for the "
-            f"{operation} operation"
-        )
+        raise request_too_large(operation)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
