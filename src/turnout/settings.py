@@ -49,19 +49,27 @@ def _coerce(kind: object, text: str) -> object:
 
 def settings_from(argv: list[str] | None = None, environ: Mapping[str, str] | None = None,
                   ) -> Settings:
-    """Build settings from ``TURNOUT_*`` variables, overridden by command-line options."""
+    """Build settings from ``TURNOUT_*`` variables, overridden by command-line options.
+
+    A value of the wrong kind ends the command with a usage error naming it.
+    """
     environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(prog="turnout serve", add_help=True)
+    for field in fields(Settings):
+        parser.add_argument("--" + field.name.replace("_", "-"), dest=field.name, default=None,
+                            help=f"default {field.default}; env TURNOUT_{field.name.upper()}")
+    parsed = parser.parse_args(argv or [])
     values: dict[str, object] = {}
     for field in fields(Settings):
-        flag = "--" + field.name.replace("_", "-")
-        parser.add_argument(flag, dest=field.name, default=None)
-        env_value = environ.get("TURNOUT_" + field.name.upper())
-        if env_value is not None:
-            values[field.name] = _coerce(field.type, env_value)
-    parsed = parser.parse_args(argv or [])
-    for field in fields(Settings):
         given = getattr(parsed, field.name)
-        if given is not None:
+        source = f"--{field.name.replace('_', '-')}"
+        if given is None:
+            given = environ.get("TURNOUT_" + field.name.upper())
+            source = "TURNOUT_" + field.name.upper()
+        if given is None:
+            continue
+        try:
             values[field.name] = _coerce(field.type, given)
+        except ValueError:
+            parser.error(f"{source}: {given!r} is not a valid {field.type}")
     return Settings(**values)  # type: ignore[arg-type]
