@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fcntl
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
+from pathlib import Path
 
 import uvloop
 
@@ -44,8 +47,31 @@ def bind(settings: Settings) -> tuple[socket.socket, Settings]:
     return sock, dataclasses.replace(settings, port=sock.getsockname()[1])
 
 
+def lock_data_dir(data_dir: Path) -> int:
+    """Hold an exclusive lock on the data directory for this process's lifetime: a second
+    Turnout on the same directory would take the first one's queued events as abandoned."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "turnout.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StartupError(
+            f"another Turnout is already using the data directory {data_dir}") from None
+    return fd
+
+
+class StartupError(Exception):
+    """Turnout cannot start; the message says why."""
+
+
 async def serve(settings: Settings) -> None:
-    sock, settings = bind(settings)
+    lock_data_dir(settings.data_dir)
+    try:
+        sock, settings = bind(settings)
+    except OSError as error:
+        raise StartupError(f"cannot listen on {settings.host}:{settings.port}: "
+                           f"{error.strerror}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -65,4 +91,7 @@ def run(settings: Settings) -> int:
             runner.run(serve(settings))
     except KeyboardInterrupt:
         pass
+    except StartupError as error:
+        print(f"turnout: {error}", file=sys.stderr)
+        return 1
     return 0
