@@ -8,7 +8,6 @@ sees a traceback: an unexpected failure is logged and answered as AWS's
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -25,6 +24,7 @@ from turnout.errors import (
     ServiceError,
     UnknownOperation,
 )
+from turnout.ids import new_request_id
 from turnout.limits import request_limit, request_too_large
 
 if TYPE_CHECKING:
@@ -37,16 +37,6 @@ ExtraRoute = Callable[["Platform", dict[str, list[str]]], Awaitable[codec.Respon
 # HTTP statuses for error shapes that are not in the Lambda model.
 _UNMODELED_STATUS = {"ValidationException": 400, "UnknownOperationException": 404,
                      "RequestEntityTooLargeException": 413}
-
-
-def new_request_id() -> str:
-    """A random (version 4) UUID in its text form, like ``str(uuid.uuid4())`` but cheaper."""
-    text = os.urandom(16).hex()
-    return (f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-"
-            f"{text[20:]}")
-
-
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 class LambdaApp:

@@ -17,6 +17,7 @@ from types import TracebackType
 from turnout.bootstrap import runtime as python_runtime
 from turnout.clock import Clock
 from turnout.errors import LambdaError, TooManyRequests
+from turnout.ids import trace_header
 from turnout.observe import logs as log_format
 from turnout.observe.logs import LogStore
 from turnout.pool import policy
@@ -122,9 +123,8 @@ class Pool:
             env.claim()
         else:
             self.warm_starts += 1
-        noise = os.urandom(20).hex()
-        trace_id = f"Root=1-{int(self._clock.now()):08x}-{noise[:24]};Parent={noise[24:]};Sampled=0"
-        outcome = await env.invoke(payload, request_id, invoked_arn, trace_id,
+        outcome = await env.invoke(payload, request_id, invoked_arn,
+                                   trace_header(self._clock.now()),
                                    client_context, cognito_identity)
         self._release(env)
         init_ms = env.init_duration_ms if cold else None

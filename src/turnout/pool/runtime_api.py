@@ -53,6 +53,7 @@ class RuntimeApiConnection(asyncio.Protocol):
 
     def __init__(self, handler: RuntimeApiHandler) -> None:
         self._handler = handler
+        self._loop = asyncio.get_running_loop()  # once here, not per answer (a getpid(2) each)
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -141,7 +142,7 @@ class RuntimeApiConnection(asyncio.Protocol):
         # connection leaves in the same write (one wake-up of the worker instead of two);
         # see ``_flush`` for answers followed by a pipelined GET /next.
         if not self._corked:
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._loop.call_soon(self._flush)
         self._corked.append(head + body)
 
     def _flush(self) -> None:
