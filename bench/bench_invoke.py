@@ -28,6 +28,8 @@ from bench.loadgen import LoadResult, run_load
 from tests.helpers import TurnoutProcess, lambda_client, make_zip
 
 HELLO = "def handler(event, context):\n    return {'hello': 'world'}\n"
+IMPORTS_BOTO3 = ("import boto3\n\n"
+                 "def handler(event, context):\n    return {'sdk': boto3.__version__}\n")
 WITH_BOTO3 = ("import boto3\nclient = boto3.client('lambda')\n\n"
               "def handler(event, context):\n    return {'hello': 'boto3'}\n")
 
@@ -121,7 +123,8 @@ def measure(zygote: bool, quick: bool) -> dict[str, Any]:
                 figures[f"cpu_us_{clients}"] = {"server": server_us, "workers": worker_us}
             trials = 5 if quick else 15
             figures["hello"] = cold_starts(client, "cold-hello", HELLO, trials)
-            figures["boto3"] = cold_starts(client, "cold-boto3", WITH_BOTO3, trials)
+            figures["import boto3"] = cold_starts(client, "cold-import", IMPORTS_BOTO3, trials)
+            figures["boto3 client"] = cold_starts(client, "cold-boto3", WITH_BOTO3, trials)
             figures["memory"] = idle_environment_memory(server)
         finally:
             server.stop()
