@@ -58,24 +58,12 @@ class RequestTooLarge(LambdaError):
     shape = "RequestEntityTooLargeException"
 
 
-class UnsupportedMediaType(LambdaError):
-    shape = "UnsupportedMediaTypeException"
-
 
 class ProvisionedConcurrencyConfigNotFound(LambdaError):
     shape = "ProvisionedConcurrencyConfigNotFoundException"
 
 
-class CodeStorageExceeded(LambdaError):
-    shape = "CodeStorageExceededException"
 
-
-class InvalidZipFile(LambdaError):
-    shape = "InvalidZipFileException"
-
-
-class ResourceNotReady(LambdaError):
-    shape = "ResourceNotReadyException"
 
 
 class ValidationError(LambdaError):

@@ -440,11 +440,11 @@ def test_a_failed_write_puts_the_registry_back(harness: Harness) -> None:
     assert not any(isinstance(c, CodeOrConfigChanged) for c in harness.changes)
 
 
-def test_prepare_code_extracts_off_the_loop(harness: Harness) -> None:
+def test_stored_code_is_extracted_before_the_call_returns(harness: Harness) -> None:
     record = harness.create()
-    path = harness.run(harness.control.prepare_code(record.code_sha256))
-    assert path == harness.control.code_dir(record.code_sha256)
+    path = harness.control._code.root / sha256_hex(record.code_sha256)
     assert (path / "app.py").read_text().startswith("def handler")
+    assert harness.control.code_dir(record.code_sha256) == path
 
 
 def test_concurrent_requests_keep_the_rules(harness: Harness) -> None:

@@ -103,7 +103,8 @@ def test_put_stores_once_by_content_and_extracts_read_only(tmp_path: Path) -> No
     first = asyncio.run(store.put(data, "CreateFunction"))
     second = asyncio.run(store.put(data, "CreateFunction"))
     assert first == second
-    assert sorted(p.name for p in (tmp_path / "code").iterdir()) == [f"{first.sha256_hex}.zip"]
+    assert sorted(p.name for p in (tmp_path / "code").iterdir()) == [
+        first.sha256_hex, f"{first.sha256_hex}.zip"]  # stored once, extracted once
     assert store.zip_path(first.code_sha256).read_bytes() == data
     tree = store.code_dir(first.code_sha256)
     assert tree == tmp_path / "code" / first.sha256_hex

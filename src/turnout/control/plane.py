@@ -95,10 +95,6 @@ class Control:
         """Extracted code of ``code_sha256`` (base64, as in ``VersionRecord``), read-only."""
         return self._code.code_dir(code_sha256)
 
-    async def prepare_code(self, code_sha256: str) -> Path:
-        """``code_dir`` with the first extraction off the event loop (large packages)."""
-        return await self._code.prepare(code_sha256)
-
     def code_zip_by_hex(self, sha256_hex: str) -> Path:
         """The stored zip of a package named by its hex SHA-256 digest."""
         return self._code.root / f"{sha256_hex}.zip"

@@ -36,7 +36,6 @@ TRANSITIONS: dict[EventState, frozenset[EventState]] = {
 }
 
 PENDING: frozenset[EventState] = frozenset({EventState.QUEUED, EventState.RETRY_WAIT})
-FINAL: frozenset[EventState] = frozenset({EventState.DONE, EventState.FAILED})
 
 
 def transition(current: EventState, target: EventState) -> EventState:

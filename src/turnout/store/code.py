@@ -114,8 +114,11 @@ class CodeStore:
                 leftover.unlink(missing_ok=True)
 
     async def put(self, data: bytes, operation: str) -> CodeArchive:
-        """Check and durably store ``data``; identical code is stored once."""
-        return await asyncio.to_thread(self._put, data, operation)
+        """Check and durably store ``data``, and extract it, all off the event loop, so that
+        the first invocation finds its code ready; identical code is stored once."""
+        archive = await asyncio.to_thread(self._put, data, operation)
+        await self.prepare(archive.code_sha256)
+        return archive
 
     async def check(self, data: bytes, operation: str) -> CodeArchive:
         """What ``put`` would store, without storing it (UpdateFunctionCode's DryRun)."""
