@@ -89,32 +89,30 @@ def decode(kind: type[R], data: bytes) -> R:
     return kind(**values)
 
 
+def _children(connection: sqlite3.Connection, table: str, key: str, kind: type[R],
+              functions: Mapping[str, object]) -> dict[str, Mapping[str, R]]:
+    """The records of one child table, grouped by function and keyed by ``key``."""
+    grouped: dict[str, dict[str, R]] = {name: {} for name in functions}
+    for name, child, record in connection.execute(
+            f"SELECT function_name, {key}, record FROM {table}"):
+        grouped[name][child] = decode(kind, record)
+    return {name: frozen_map(children) for name, children in grouped.items()}
+
+
 def load_all(connection: sqlite3.Connection) -> dict[str, FunctionEntry]:
     functions = {
         name: decode(FunctionRecord, record)
         for name, record in connection.execute("SELECT name, record FROM functions")
     }
-    versions: dict[str, dict[str, VersionRecord]] = {name: {} for name in functions}
-    for name, version, record in connection.execute(
-            "SELECT function_name, version, record FROM versions"):
-        versions[name][version] = decode(VersionRecord, record)
-    aliases: dict[str, dict[str, AliasRecord]] = {name: {} for name in functions}
-    for name, alias, record in connection.execute(
-            "SELECT function_name, name, record FROM aliases"):
-        aliases[name][alias] = decode(AliasRecord, record)
-    event_invoke: dict[str, dict[str, EventInvokeRecord]] = {name: {} for name in functions}
-    for name, qualifier, record in connection.execute(
-            "SELECT function_name, qualifier, record FROM event_invoke_configs"):
-        event_invoke[name][qualifier] = decode(EventInvokeRecord, record)
-    provisioned: dict[str, dict[str, ProvisionedConfig]] = {name: {} for name in functions}
-    for name, qualifier, record in connection.execute(
-            "SELECT function_name, qualifier, record FROM provisioned_configs"):
-        provisioned[name][qualifier] = decode(ProvisionedConfig, record)
+    versions = _children(connection, "versions", "version", VersionRecord, functions)
+    aliases = _children(connection, "aliases", "name", AliasRecord, functions)
+    event_invoke = _children(connection, "event_invoke_configs", "qualifier",
+                             EventInvokeRecord, functions)
+    provisioned = _children(connection, "provisioned_configs", "qualifier", ProvisionedConfig,
+                            functions)
     return {
-        name: FunctionEntry(function=function, versions=frozen_map(versions[name]),
-                            aliases=frozen_map(aliases[name]),
-                            event_invoke=frozen_map(event_invoke[name]),
-                            provisioned=frozen_map(provisioned[name]))
+        name: FunctionEntry(function=function, versions=versions[name], aliases=aliases[name],
+                            event_invoke=event_invoke[name], provisioned=provisioned[name])
         for name, function in functions.items()
     }
 
