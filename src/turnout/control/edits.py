@@ -99,10 +99,8 @@ def publish(entry: FunctionEntry, description: str | None, now: str, revision_id
 def without_version(entry: FunctionEntry, version: str) -> FunctionEntry:
     """The entry without ``version`` and without that version's event-invoke and
     provisioned-concurrency configs."""
-    versions = {key: value for key, value in entry.versions.items() if key != version}
-    return dataclasses.replace(entry, versions=frozen_map(versions),
-                               event_invoke=_without_key(entry.event_invoke, version),
-                               provisioned=_without_key(entry.provisioned, version))
+    return _without_qualifier_configs(
+        dataclasses.replace(entry, versions=_without_key(entry.versions, version)), version)
 
 
 def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
@@ -112,10 +110,14 @@ def with_alias(entry: FunctionEntry, alias: AliasRecord) -> FunctionEntry:
 def without_alias(entry: FunctionEntry, name: str) -> FunctionEntry:
     """The entry without the alias ``name`` and without that alias's event-invoke and
     provisioned-concurrency configs."""
-    aliases = {key: value for key, value in entry.aliases.items() if key != name}
-    return dataclasses.replace(entry, aliases=frozen_map(aliases),
-                               event_invoke=_without_key(entry.event_invoke, name),
-                               provisioned=_without_key(entry.provisioned, name))
+    return _without_qualifier_configs(
+        dataclasses.replace(entry, aliases=_without_key(entry.aliases, name)), name)
+
+
+def _without_qualifier_configs(entry: FunctionEntry, qualifier: str) -> FunctionEntry:
+    """Configs that belong to a qualifier go with it (AWS deletes them together)."""
+    return dataclasses.replace(entry, event_invoke=_without_key(entry.event_invoke, qualifier),
+                               provisioned=_without_key(entry.provisioned, qualifier))
 
 
 def with_event_invoke(entry: FunctionEntry, record: EventInvokeRecord) -> FunctionEntry:
