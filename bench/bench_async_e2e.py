@@ -13,7 +13,6 @@ and time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import tempfile
 import time
@@ -51,8 +50,8 @@ def ack_and_drain(events: int) -> dict[str, float]:
             _create(lambda_client(server.endpoint), "fast", FAST)
             path = "/2015-03-31/functions/fast/invocations"
             started = time.perf_counter()
-            load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=64, total=events,
-                                        time_limit_s=60, headers=EVENT))
+            load = run_load(server.endpoint, path, b"{}", clients=64, total=events,
+                                        time_limit_s=60, headers=EVENT)
             deadline = time.monotonic() + 120
             while _invocations(server.endpoint, "fast") < load.requests - load.errors \
                     and time.monotonic() < deadline:
@@ -74,8 +73,8 @@ def recovery_after_kill(events: int) -> dict[str, float]:
             _create(client, "slow", SLOW, Environment={"Variables": {"OUT_DIR": out}})
             client.put_function_concurrency(FunctionName="slow", ReservedConcurrentExecutions=2)
             path = "/2015-03-31/functions/slow/invocations"
-            load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=16, total=events,
-                                        time_limit_s=60, headers=EVENT))
+            load = run_load(server.endpoint, path, b"{}", clients=16, total=events,
+                                        time_limit_s=60, headers=EVENT)
             server.kill()
             before = len(list(Path(out).iterdir()))
             restarted = time.perf_counter()

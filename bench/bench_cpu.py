@@ -11,7 +11,6 @@ its environments (the zygote's children) before and after.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 from pathlib import Path
 
@@ -31,8 +30,8 @@ def measure(count: int, clients: int, zygote: bool) -> dict[str, float]:
             for _ in range(clients):
                 _timed_invoke(client, "hello")
             path = "/2015-03-31/functions/hello/invocations"
-            asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients,
-                                 total=clients * 50, time_limit_s=10))
+            run_load(server.endpoint, path, b"{}", clients=clients,
+                                 total=clients * 50, time_limit_s=10)
             load, server_us, worker_us = timed_load(server, path, clients, count)
             return {"invocations": load.requests, "errors": load.errors,
                     "environments": len(environments(server)), "rps": load.per_second,

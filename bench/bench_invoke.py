@@ -14,7 +14,6 @@ disturb less than wall-clock figures. Every loop is bounded in count and time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import tempfile
@@ -80,8 +79,8 @@ def timed_load(server: TurnoutProcess, path: str, clients: int, total: int,
     root = psutil.Process(server.process.pid)
     workers = environments(server)
     server_before, workers_before = cpu_seconds(root), sum(cpu_seconds(w) for w in workers)
-    load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients, total=total,
-                                time_limit_s=30))
+    load = run_load(server.endpoint, path, b"{}", clients=clients, total=total,
+                                time_limit_s=30)
     server_after, workers_after = cpu_seconds(root), sum(cpu_seconds(w) for w in workers)
     done = max(load.requests, 1)
     return (load, (server_after - server_before) / done * 1e6,
@@ -114,8 +113,8 @@ def measure(zygote: bool, quick: bool) -> dict[str, Any]:
             figures["warm_p99_ms"] = one.percentile(99)
             figures["cpu_us_1"] = {"server": server_us, "workers": worker_us}
             for clients in (16, 64):
-                asyncio.run(run_load(server.endpoint, path, b"{}", clients=clients,
-                                     total=clients * 20, time_limit_s=30))  # start them all
+                run_load(server.endpoint, path, b"{}", clients=clients,
+                                     total=clients * 20, time_limit_s=30)  # start them all
                 load, server_us, worker_us = timed_load(server, path, clients, count * 3)
                 figures[f"rps_{clients}"] = load.per_second
                 figures[f"errors_{clients}"] = load.errors

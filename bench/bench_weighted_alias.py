@@ -10,7 +10,6 @@ as a user sees it. Bounded in count and time.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 
@@ -40,8 +39,8 @@ def main() -> None:
             for rounds in range(2):  # the first round warms every environment
                 for title, target in TARGETS.items():
                     path = f"/2015-03-31/functions/{target}/invocations"
-                    load = asyncio.run(run_load(server.endpoint, path, b"{}", clients=64,
-                                                total=20_000, time_limit_s=10))
+                    load = run_load(server.endpoint, path, b"{}", clients=64,
+                                                total=20_000, time_limit_s=10)
                     if rounds:
                         print(f"{title:<22} {load.per_second:8.0f} invocations/s  "
                               f"p50 {load.p50:.2f} ms  p99 {load.percentile(99):.2f} ms  "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from turnout.errors import InvalidParameterValue, ResourceNotFound
 
@@ -31,6 +32,7 @@ class FunctionRef:
     region: str | None = None
 
 
+@lru_cache(maxsize=4096)  # every invocation parses its FunctionName; names repeat
 def parse_function_name(value: str) -> FunctionRef:
     """Split ``FunctionName`` (name, ``name:qualifier``, partial or full ARN).
 

@@ -7,7 +7,13 @@ import asyncio
 import pytest
 
 from turnout.api.codec import Response
-from turnout.api.http import MAX_BODY_BYTES, MAX_PIPELINED, HttpConnection, HttpRequest
+from turnout.api.http import (
+    MAX_BODY_BYTES,
+    MAX_PIPELINED,
+    HttpConnection,
+    HttpRequest,
+    InFlight,
+)
 
 
 class RecordingTransport:
@@ -55,11 +61,12 @@ def drive(*chunks: bytes, stopping: bool = False) -> tuple[RecordingTransport, l
         stop = asyncio.Event()
         if stopping:
             stop.set()
-        async with asyncio.TaskGroup() as tasks:
-            connection = HttpConnection(respond, tasks, set(), stop)
-            connection.connection_made(transport)
-            for chunk in chunks:
-                connection.data_received(chunk)
+        tasks = InFlight()
+        connection = HttpConnection(respond, tasks, set(), stop)
+        connection.connection_made(transport)
+        for chunk in chunks:
+            connection.data_received(chunk)
+        await tasks.finish()
         return transport
 
     return asyncio.run(scenario()), seen
@@ -134,10 +141,11 @@ def test_a_failing_answer_is_a_500_not_a_stopped_server() -> None:
 
     async def scenario() -> RecordingTransport:
         transport = RecordingTransport()
-        async with asyncio.TaskGroup() as tasks:
-            connection = HttpConnection(broken, tasks, set(), asyncio.Event())
-            connection.connection_made(transport)
-            connection.data_received(request("GET", "/b"))
+        tasks = InFlight()
+        connection = HttpConnection(broken, tasks, set(), asyncio.Event())
+        connection.connection_made(transport)
+        connection.data_received(request("GET", "/b"))
+        await tasks.finish()
         return transport
 
     transport = asyncio.run(scenario())

@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -31,6 +32,50 @@ class Response:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """Where one member of a structure travels, read from the model once."""
+
+    name: str
+    shape: Shape
+    wire_name: str  # its name on the wire, lower-case for headers
+    is_text: bool  # a string: taken from the wire as it is
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The members of a structure grouped by where they travel (one per shape)."""
+
+    labels: tuple[_Field, ...]  # URI labels
+    query: tuple[_Field, ...]  # query-string parameters
+    headers: tuple[_Field, ...]  # one header each
+    header_maps: tuple[_Field, ...]  # every header with a prefix
+    status: _Field | None  # the HTTP status code (responses)
+    payload: _Field | None  # the whole body (blob or structure); None: a JSON body
+    body: tuple[_Field, ...]  # members of a JSON body
+
+
+@cache
+def _plan(shape: StructureShape) -> _Plan:
+    groups: dict[str | None, list[_Field]] = {}
+    payload_name = shape.serialization.get("payload")
+    payload = None
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        if location in ("header", "headers"):
+            wire_name = wire_name.lower()
+        field = _Field(name, member, wire_name, member.type_name == "string")
+        if location is None and name == payload_name:
+            payload = field
+        else:
+            groups.setdefault(location, []).append(field)
+    status = groups.get("statusCode", [None])[0]
+    return _Plan(tuple(groups.get("uri", ())), tuple(groups.get("querystring", ())),
+                 tuple(groups.get("header", ())), tuple(groups.get("headers", ())), status,
+                 payload, tuple(groups.get(None, ())))
+
+
 def decode_request(operation: OperationModel, labels: Mapping[str, str],
                    query: Mapping[str, list[str]], headers: Mapping[str, str],
                    body: bytes) -> dict[str, Any]:
@@ -38,41 +83,43 @@ def decode_request(operation: OperationModel, labels: Mapping[str, str],
     shape = operation.input_shape
     if shape is None:
         return {}
+    plan = _plan(shape)
     params: dict[str, Any] = {}
-    payload_name = shape.serialization.get("payload")
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire_name = member.serialization.get("name", name)
-        if location == "uri":
-            if wire_name in labels:
-                params[name] = _scalar(member, labels[wire_name], name)
-        elif location == "querystring":
-            if wire_name in query:
-                values = query[wire_name]
-                if member.type_name == "list":
-                    params[name] = values
-                else:
-                    params[name] = _scalar(member, values[-1], name)
-        elif location == "header":
-            value = headers.get(wire_name.lower())
-            if value is not None:
-                params[name] = _scalar(member, value, name)
-        elif location == "headers":
-            prefix = wire_name.lower()
-            params[name] = {k[len(prefix):]: v for k, v in headers.items() if k.startswith(prefix)}
-        elif name == payload_name:
-            if member.type_name == "blob":
-                params[name] = body
-            elif body:
-                params[name] = _from_json(member, _parse_json(body), name)
-    if payload_name is None and body.strip():
+    for field in plan.labels:
+        text = labels.get(field.wire_name)
+        if text is not None:
+            params[field.name] = text if field.is_text else _scalar(field.shape, text, field.name)
+    if query:
+        for field in plan.query:
+            values = query.get(field.wire_name)
+            if values is None:
+                continue
+            if field.shape.type_name == "list":
+                params[field.name] = values
+            else:
+                params[field.name] = _scalar(field.shape, values[-1], field.name)
+    for field in plan.headers:
+        text = headers.get(field.wire_name)
+        if text is not None:
+            params[field.name] = text if field.is_text else _scalar(field.shape, text, field.name)
+    for field in plan.header_maps:
+        prefix = field.wire_name
+        params[field.name] = {k[len(prefix):]: v for k, v in headers.items()
+                              if k.startswith(prefix)}
+    payload = plan.payload
+    if payload is not None:
+        if payload.shape.type_name == "blob":
+            params[payload.name] = body
+        elif body:
+            params[payload.name] = _from_json(payload.shape, _parse_json(body), payload.name)
+    elif body.strip():
         document = _parse_json(body)
         if not isinstance(document, dict):
             raise InvalidRequestContent("Could not parse request body into json: the body must "
                                         "be a JSON object")
-        for name, member in shape.members.items():
-            if member.serialization.get("location") is None and name in document:
-                params[name] = _from_json(member, document[name], name)
+        for field in plan.body:
+            if field.name in document:
+                params[field.name] = _from_json(field.shape, document[field.name], field.name)
     return params
 
 
@@ -148,33 +195,34 @@ def _camel(name: str) -> str:
 
 def encode_response(operation: OperationModel, result: Mapping[str, Any], request_id: str,
                     ) -> Response:
-    status = int(operation.http.get("responseCode", 200))
+    status = _status(operation)
     headers: Headers = [(b"x-amzn-requestid", request_id.encode())]
     shape = operation.output_shape
     if shape is None:
         return Response(status, headers, b"")
-    payload_name = shape.serialization.get("payload")
-    body_members: dict[str, Any] = {}
-    body = b""
-    for name, member in shape.members.items():
-        if name not in result or result[name] is None:
-            continue
-        value = result[name]
-        location = member.serialization.get("location")
-        if location == "statusCode":
-            status = int(value)
-        elif location == "header":
-            headers.append((member.serialization.get("name", name).lower().encode(),
-                            str(value).encode()))
-        elif name == payload_name:
-            body = value if isinstance(value, bytes) else _dumps(_to_json(member, value))
-        else:
-            body_members[name] = _to_json(member, value)
-    if payload_name is None:
-        body = _dumps(body_members)
-    content_type = b"application/json"
-    headers.append((b"content-type", content_type))
+    plan = _plan(shape)
+    if plan.status is not None and result.get(plan.status.name) is not None:
+        status = int(result[plan.status.name])
+    for field in plan.headers:
+        value = result.get(field.name)
+        if value is not None:
+            headers.append((field.wire_name.encode(), str(value).encode()))
+    headers.append((b"content-type", b"application/json"))
+    payload = plan.payload
+    if payload is None:
+        document = {field.name: _to_json(field.shape, result[field.name]) for field in plan.body
+                    if result.get(field.name) is not None}
+        return Response(status, headers, _dumps(document))
+    value = result.get(payload.name)
+    if value is None:
+        return Response(status, headers, b"")
+    body = value if isinstance(value, bytes) else _dumps(_to_json(payload.shape, value))
     return Response(status, headers, body)
+
+
+@cache
+def _status(operation: OperationModel) -> int:
+    return int(operation.http.get("responseCode", 200))
 
 
 def _to_json(shape: Shape, value: Any) -> Any:

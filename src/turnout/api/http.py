@@ -6,9 +6,9 @@ requests (answered in order), ``Expect: 100-continue``, chunked request bodies
 (httptools decodes them) and ``Connection: close`` are handled here; routes,
 shapes and errors stay in the app.
 
-Each request runs as a task of the server's ``TaskGroup``; a request in flight
-finishes even if its client goes away (an invocation is not abandoned halfway),
-and its answer is then dropped.
+Each request runs as a task owned by the server (``InFlight``), which waits for
+them before it returns; a request in flight finishes even if its client goes
+away (an invocation is not abandoned halfway), and its answer is then dropped.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import logging
 import socket
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import cast
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import NamedTuple, cast
 
 import httptools
 
@@ -41,8 +40,7 @@ REASONS = {200: b"OK", 201: b"Created", 202: b"Accepted", 204: b"No Content",
            501: b"Not Implemented", 502: b"Bad Gateway", 503: b"Service Unavailable"}
 
 
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
+class HttpRequest(NamedTuple):
     method: str
     target: str  # path and query string, as sent (latin-1)
     headers: dict[str, str]  # lower-case names
@@ -69,6 +67,17 @@ class _Date:
         return cls.line
 
 
+def header_dict(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Headers by lower-case name; a repeated header's values joined with commas (RFC 9110)."""
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) < len(raw):
+        headers = {}
+        for name, value in raw:
+            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+            headers[key] = f"{headers[key]},{text}" if key in headers else text
+    return headers
+
+
 def encode(response: Response, keep_alive: bool, with_body: bool = True) -> bytes:
     head = [b"HTTP/1.1 %d %s\r\n" % (response.status, REASONS.get(response.status, b"Unknown"))]
     head += [b"%s: %s\r\n" % pair for pair in response.headers]
@@ -83,10 +92,36 @@ def encode(response: Response, keep_alive: bool, with_body: bool = True) -> byte
     return b"".join(head)
 
 
+class InFlight:
+    """The request tasks of one server: started by its connections, awaited at its end.
+
+    (A ``TaskGroup`` would do, but costs a dozen lines of Python per request.)
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, request: Coroutine[None, None, None]) -> None:
+        task = self._loop.create_task(request)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def finish(self) -> None:
+        """Wait for every request in flight; if cancelled meanwhile, cancel them too."""
+        try:
+            while self._tasks:
+                await asyncio.wait(list(self._tasks))
+        except asyncio.CancelledError:
+            for task in self._tasks:
+                task.cancel()
+            raise
+
+
 class HttpConnection(asyncio.Protocol):
     """One client connection; requests are answered one at a time, in order."""
 
-    def __init__(self, respond: Responder, tasks: asyncio.TaskGroup,
+    def __init__(self, respond: Responder, tasks: InFlight,
                  connections: set[HttpConnection], stopping: asyncio.Event) -> None:
         self._respond = respond
         self._stopping = stopping
@@ -95,6 +130,7 @@ class HttpConnection(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
+        self._raw_headers: list[tuple[bytes, bytes]] = []
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._size = 0
@@ -132,7 +168,7 @@ class HttpConnection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self._url = b""
-        self._headers = {}
+        self._raw_headers = []
         self._body = []
         self._size = 0
 
@@ -140,12 +176,10 @@ class HttpConnection(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        previous = self._headers.get(key)
-        self._headers[key] = text if previous is None else f"{previous},{text}"
+        self._raw_headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self._headers = header_dict(self._raw_headers)
         expect = self._headers.get("expect")
         if expect is not None and expect.lower() == "100-continue" and self._transport:
             self._transport.write(CONTINUE)
@@ -180,7 +214,7 @@ class HttpConnection(asyncio.Protocol):
         if self._paused and len(self._waiting) < MAX_PIPELINED:
             self._paused = False
             self._transport.resume_reading()
-        self._tasks.create_task(self._serve(request, keep_alive))
+        self._tasks.start(self._serve(request, keep_alive))
 
     async def _serve(self, request: HttpRequest, keep_alive: bool) -> None:
         try:
@@ -218,7 +252,8 @@ async def serve_http(respond: Responder, sock: socket.socket, stop: asyncio.Even
     """
     loop = asyncio.get_running_loop()
     connections: set[HttpConnection] = set()
-    async with asyncio.TaskGroup() as tasks:
+    tasks = InFlight()
+    try:
         server = await loop.create_server(lambda: HttpConnection(respond, tasks, connections, stop),
                                           sock=sock, backlog=2048)
         try:
@@ -236,5 +271,7 @@ async def serve_http(respond: Responder, sock: socket.socket, stop: asyncio.Even
             for connection in list(connections):
                 if connection.idle:
                     connection.close()
-    for connection in list(connections):
-        connection.close()
+            await tasks.finish()
+    finally:
+        for connection in list(connections):
+            connection.close()

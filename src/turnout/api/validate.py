@@ -9,6 +9,7 @@ Semantic rules (what a handler means) live with the handlers, not here.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -36,63 +37,94 @@ def validate(shape: StructureShape | None, params: dict[str, Any]) -> None:
         raise ValidationError(f"{count} validation {noun} detected: " + "; ".join(problems))
 
 
-def _path(prefix: str, name: str) -> str:
-    camel = name[:1].lower() + name[1:]
-    return f"{prefix}.{camel}" if prefix else camel
+@cache
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _path(prefix: str, segment: str) -> str:
+    return f"{prefix}.{segment}" if prefix else segment
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """The constraints of one shape, read from the model once."""
+
+    kind: str
+    minimum: float | None
+    maximum: float | None
+    enum: frozenset[str] | None
+    enum_text: str
+    pattern: str | None
+    regex: re.Pattern[str] | None
+    sensitive: bool
+
+
+@cache
+def _rule(shape: Shape) -> _Rule:
+    meta = shape.metadata
+    enum = meta.get("enum")
+    pattern = meta.get("pattern")
+    return _Rule(shape.type_name, meta.get("min"), meta.get("max"),
+                 frozenset(enum) if enum else None, ", ".join(enum or ()), pattern,
+                 _regex(pattern) if pattern else None, bool(meta.get("sensitive")))
 
 
 def _check_structure(shape: StructureShape, value: dict[str, Any], prefix: str,
                      problems: list[str]) -> None:
     for name in shape.required_members:
         if value.get(name) is None:
-            problems.append(f"Value null at '{_path(prefix, name)}' failed to satisfy "
+            problems.append(f"Value null at '{_path(prefix, _camel(name))}' failed to satisfy "
                             "constraint: Member must not be null")
-    for name, member in shape.members.items():
-        item = value.get(name)
-        if item is not None:
-            _check(member, item, _path(prefix, name), problems)
+    members = shape.members
+    for name, item in value.items():
+        member = members.get(name)
+        if item is not None and member is not None:
+            _check(member, item, prefix, _camel(name), problems)
 
 
-def _shown(value: Any, shape: Shape) -> str:
-    if shape.metadata.get("sensitive"):
-        return "***"
-    if isinstance(value, bytes):
-        return "java.nio.HeapByteBuffer"
-    return str(value)
+def _check(shape: Shape, value: Any, prefix: str, segment: str, problems: list[str]) -> None:
+    """Check ``value`` at ``prefix.segment``; texts are only built for a violation."""
+    rule = _rule(shape)
+    kind = rule.kind
 
+    def fail(constraint: str) -> None:
+        shown = ("***" if rule.sensitive else
+                 "java.nio.HeapByteBuffer" if isinstance(value, bytes) else str(value))
+        problems.append(f"Value '{shown}' at '{_path(prefix, segment)}' failed to satisfy "
+                        f"constraint: Member must {constraint}")
 
-def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
-    kind = shape.type_name
-    meta = shape.metadata
-    fail = f"Value '{_shown(value, shape)}' at '{path}' failed to satisfy constraint: Member must"
-    if kind in ("integer", "long", "float", "double") and isinstance(value, int | float):
-        if "min" in meta and value < meta["min"]:
-            problems.append(f"{fail} have value greater than or equal to {meta['min']}")
-        if "max" in meta and value > meta["max"]:
-            problems.append(f"{fail} have value less than or equal to {meta['max']}")
+    if kind in _NUMBERS and isinstance(value, int | float):
+        if rule.minimum is not None and value < rule.minimum:
+            fail(f"have value greater than or equal to {rule.minimum}")
+        if rule.maximum is not None and value > rule.maximum:
+            fail(f"have value less than or equal to {rule.maximum}")
         return
-    if kind in ("string", "blob", "list", "map") and hasattr(value, "__len__"):
-        if "min" in meta and len(value) < meta["min"]:
-            problems.append(f"{fail} have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            problems.append(f"{fail} have length less than or equal to {meta['max']}")
+    if kind in _SIZED and hasattr(value, "__len__"):
+        if rule.minimum is not None and len(value) < rule.minimum:
+            fail(f"have length greater than or equal to {rule.minimum}")
+        if rule.maximum is not None and len(value) > rule.maximum:
+            fail(f"have length less than or equal to {rule.maximum}")
     if kind == "string" and isinstance(value, str):
-        enum = meta.get("enum")
-        if enum and value not in enum:
-            problems.append(f"{fail} satisfy enum value set: [{', '.join(enum)}]")
-        pattern = meta.get("pattern")
-        regex = _regex(pattern) if pattern else None
-        if regex is not None and regex.fullmatch(value) is None:
-            problems.append(f"{fail} satisfy regular expression pattern: {pattern}")
+        if rule.enum is not None and value not in rule.enum:
+            fail(f"satisfy enum value set: [{rule.enum_text}]")
+        if rule.regex is not None and rule.regex.fullmatch(value) is None:
+            fail(f"satisfy regular expression pattern: {rule.pattern}")
     elif kind == "structure" and isinstance(value, dict):
         assert isinstance(shape, StructureShape)
-        _check_structure(shape, value, path, problems)
+        _check_structure(shape, value, _path(prefix, segment), problems)
     elif kind == "list" and isinstance(value, list):
+        path = _path(prefix, segment)
         for index, item in enumerate(value, start=1):
             if item is not None:
-                _check(shape.member, item, f"{path}.{index}.member", problems)
+                _check(shape.member, item, path, f"{index}.member", problems)
     elif kind == "map" and isinstance(value, dict):
+        path = _path(prefix, segment)
         for key, item in value.items():
-            _check(shape.key, key, f"{path}.key", problems)
+            _check(shape.key, key, path, "key", problems)
             if item is not None:
-                _check(shape.value, item, f"{path}.{key}.member", problems)
+                _check(shape.value, item, path, f"{key}.member", problems)
+
+
+_NUMBERS = frozenset({"integer", "long", "float", "double"})
+_SIZED = frozenset({"string", "blob", "list", "map"})

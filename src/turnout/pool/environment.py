@@ -16,6 +16,7 @@ import signal
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from turnout.clock import Clock
 from turnout.observe.logs import timeout_line
@@ -52,8 +53,7 @@ def platform_error(error_type: str, request_id: str, detail: str) -> bytes:
                       separators=(",", ":")).encode()
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What one invocation produced, before log framing."""
 
     payload: bytes

@@ -23,6 +23,10 @@ class EnvState(enum.Enum):
     BUSY = "BUSY"
     DEAD = "DEAD"
 
+    # Members are singletons: hash them by identity. (Enum's own __hash__ is Python code,
+    # run on every transition check, i.e. twice per invocation.)
+    __hash__ = object.__hash__
+
 
 TRANSITIONS: dict[EnvState, frozenset[EnvState]] = {
     EnvState.STARTING: frozenset({EnvState.INITIALIZING, EnvState.DEAD}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +29,19 @@ class EnvironmentSpec:
     timeout_s: int = 3
     environment: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.function_name, self.version, self.revision_id)
+    key: tuple[str, str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.function_name, self.version, self.revision_id))
 
     @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.function_name}"
 
 
-@dataclass(frozen=True, slots=True)
-class InvocationResult:
-    """The outcome of one invocation in an environment.
+class InvocationResult(NamedTuple):
+    """The outcome of one invocation in an environment (a named tuple: one is built on
+    every invocation, and a tuple is the cheapest immutable record to build).
 
     ``function_error`` is None on success, "Unhandled" for an error in user code
     (exception, timeout, crash, out of memory), as in ``X-Amz-Function-Error``.
