@@ -13,6 +13,7 @@ from turnout.api.http import (
     HttpConnection,
     HttpRequest,
     InFlight,
+    header_dict,
 )
 
 
@@ -151,3 +152,35 @@ def test_a_failing_answer_is_a_500_not_a_stopped_server() -> None:
     transport = asyncio.run(scenario())
     assert transport.written.startswith(b"HTTP/1.1 500 ")
     assert transport.closed
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ([(b"Host", b"a"), (b"X-Amz-Log-Type", b"Tail")], {"host": "a", "x-amz-log-type": "Tail"}),
+    ([(b"Accept", b"a"), (b"accept", b"b")], {"accept": "a,b"}),  # repeated: joined
+    ([(b"X-A", b"1"), (b"Y", b"2"), (b"x-a", b"3")], {"x-a": "1,3", "y": "2"}),
+    ([], {}),
+])
+def test_headers_are_keyed_by_lower_case_name(raw: list[tuple[bytes, bytes]],
+                                              expected: dict[str, str]) -> None:
+    assert header_dict(raw) == expected
+
+
+def test_requests_in_flight_are_cancelled_with_their_server() -> None:
+    async def scenario() -> bool:
+        tasks = InFlight()
+        started = asyncio.Event()
+
+        async def forever() -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+        request = tasks.start(forever())
+        finishing = asyncio.create_task(tasks.finish())
+        await started.wait()
+        finishing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await finishing
+        await asyncio.wait([request])
+        return request.cancelled()
+
+    assert asyncio.run(scenario())

@@ -102,10 +102,11 @@ class InFlight:
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, request: Coroutine[None, None, None]) -> None:
+    def start(self, request: Coroutine[None, None, None]) -> asyncio.Task[None]:
         task = self._loop.create_task(request)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def finish(self) -> None:
         """Wait for every request in flight; if cancelled meanwhile, cancel them too."""
