@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from botocore.model import Shape, StructureShape
@@ -44,6 +44,11 @@ def _camel(name: str) -> str:
 
 def _path(prefix: str, segment: str) -> str:
     return f"{prefix}.{segment}" if prefix else segment
+
+
+@lru_cache(maxsize=8192)  # names and ARNs repeat: FunctionName is checked on every Invoke
+def _matches(regex: re.Pattern[str], value: str) -> bool:
+    return regex.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,7 @@ def _check(shape: Shape, value: Any, prefix: str, segment: str, problems: list[s
     if kind == "string" and isinstance(value, str):
         if rule.enum is not None and value not in rule.enum:
             fail(f"satisfy enum value set: [{rule.enum_text}]")
-        if rule.regex is not None and rule.regex.fullmatch(value) is None:
+        if rule.regex is not None and not _matches(rule.regex, value):
             fail(f"satisfy regular expression pattern: {rule.pattern}")
     elif kind == "structure" and isinstance(value, dict):
         assert isinstance(shape, StructureShape)
