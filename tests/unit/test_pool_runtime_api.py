@@ -154,3 +154,13 @@ def test_event_headers_keep_client_values_on_one_line() -> None:
     headers = event_headers("r", 1, "arn", "t", '{"a":\r\n1}', "{\n}")
     assert b'Lambda-Runtime-Client-Context: {"a":1}\r\n' in headers
     assert b"Lambda-Runtime-Cognito-Identity: {}\r\n" in headers
+
+
+def test_a_response_is_answered_when_its_read_ends_without_a_whole_next() -> None:
+    next_request = request("GET", "/2018-06-01/runtime/invocation/next")
+    data = request("POST", "/2018-06-01/runtime/invocation/req-1/response", b"1") + \
+        next_request[:10]
+    env, connection, transport = drive(data)
+    assert status_of(transport.written) == 202  # not held: the GET may never be completed
+    connection.data_received(next_request[10:])
+    assert env.parked == [connection]

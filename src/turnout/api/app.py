@@ -50,40 +50,37 @@ class LambdaApp:
         """The answer to one HTTP request; never raises (errors become AWS error responses)."""
         request_id = new_request_id()
         try:
-            return await self._handle(request, request_id)
+            method = request.method
+            path, _, query_string = request.target.partition("?")
+            query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+            extra = self.extras.get((method, path))
+            if extra is not None:
+                _check_size(request, "request")
+                return await extra(self.platform, query)
+            matched = self.spec.match(method, path, query)
+            if matched is None:
+                raise UnknownOperation(f"No Lambda operation matches {method} {path}")
+            operation, labels = matched
+            _check_size(request, operation.name)
+            headers = request.headers
+            params = codec.decode_request(operation, labels, query, headers, request.body)
+            validate(operation.input_shape, params)
+            handler = handler_for(operation.name)
+            if handler is None:
+                raise NotImplementedOperation(
+                    f"Turnout does not implement the Lambda operation {operation.name} yet.")
+            token = current_request.set(RequestInfo(request_id, headers))
+            try:
+                result = await handler(self.platform, params)
+            finally:
+                current_request.reset(token)
+            return codec.encode_response(operation, result, request_id)
         except LambdaError as error:
             return self.error_response(error, request_id)
         except Exception:
             log.exception("unexpected failure in %s %s", request.method, request.target)
             return self.error_response(
                 ServiceError("Turnout hit an internal error; see its log."), request_id)
-
-    async def _handle(self, request: HttpRequest, request_id: str) -> codec.Response:
-        method = request.method
-        path, _, query_string = request.target.partition("?")
-        query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
-        extra = self.extras.get((method, path))
-        if extra is not None:
-            _check_size(request, "request")
-            return await extra(self.platform, query)
-        matched = self.spec.match(method, path, query)
-        if matched is None:
-            raise UnknownOperation(f"No Lambda operation matches {method} {path}")
-        operation, labels = matched
-        _check_size(request, operation.name)
-        headers = request.headers
-        params = codec.decode_request(operation, labels, query, headers, request.body)
-        validate(operation.input_shape, params)
-        handler = handler_for(operation.name)
-        if handler is None:
-            raise NotImplementedOperation(
-                f"Turnout does not implement the Lambda operation {operation.name} yet.")
-        token = current_request.set(RequestInfo(request_id, headers))
-        try:
-            result = await handler(self.platform, params)
-        finally:
-            current_request.reset(token)
-        return codec.encode_response(operation, result, request_id)
 
     def error_response(self, error: LambdaError, request_id: str) -> codec.Response:
         if isinstance(error, NotImplementedOperation):

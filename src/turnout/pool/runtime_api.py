@@ -53,7 +53,6 @@ class RuntimeApiConnection(asyncio.Protocol):
 
     def __init__(self, handler: RuntimeApiHandler) -> None:
         self._handler = handler
-        self._loop = asyncio.get_running_loop()  # once here, not per answer (a getpid(2) each)
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -71,6 +70,9 @@ class RuntimeApiConnection(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserError:
             self.send(400, error_body("InvalidRequest", "Malformed HTTP request"), close=True)
+            return
+        if self._corked:
+            self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -138,11 +140,8 @@ class RuntimeApiConnection(asyncio.Protocol):
             transport.write(head + body)
             transport.close()
             return
-        # Held until the end of this loop turn, so that an event sent meanwhile on this
-        # connection leaves in the same write (one wake-up of the worker instead of two);
-        # see ``_flush`` for answers followed by a pipelined GET /next.
-        if not self._corked:
-            self._loop.call_soon(self._flush)
+        # Held until everything the worker sent with it is read (see ``_flush``), so that
+        # an answer followed by a pipelined GET /next leaves with the next event.
         self._corked.append(head + body)
 
     def _flush(self) -> None:
