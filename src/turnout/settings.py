@@ -26,6 +26,8 @@ class Settings:
     max_environments: int = 64
     max_parallel_cold_starts: int = 8
     use_zygote: bool = True
+    # auto: the event loop gets a CPU of its own while it is busy (see pool/placement.py).
+    cpu_placement: str = "auto"
     # Asynchronous invocation: multiply AWS's retry delays (1.0 = AWS's ~1 and ~2 minutes).
     async_retry_delay_scale: float = 1.0
     async_consumers: int = 32
@@ -33,6 +35,9 @@ class Settings:
     @property
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+CHOICES = {"cpu_placement": ("auto", "on", "off")}
 
 
 def _coerce(kind: object, text: str) -> object:
@@ -72,4 +77,7 @@ def settings_from(argv: list[str] | None = None, environ: Mapping[str, str] | No
             values[field.name] = _coerce(field.type, given)
         except ValueError:
             parser.error(f"{source}: {given!r} is not a valid {field.type}")
+        allowed = CHOICES.get(field.name)
+        if allowed is not None and given not in allowed:
+            parser.error(f"{source}: {given!r} is not one of {', '.join(allowed)}")
     return Settings(**values)  # type: ignore[arg-type]

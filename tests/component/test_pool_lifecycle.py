@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,20 @@ def test_stopping_the_pool_leaves_no_process(tmp_path: Path) -> None:
 
     pids = run(scenario())
     assert not any(alive(pid) for pid in pids)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="placement needs two CPUs")
+def test_dedicated_placement_keeps_environments_off_the_loops_cpu(tmp_path: Path) -> None:
+    spec = function(tmp_path, {"index.py": HANDLER})
+    everything = os.sched_getaffinity(0)
+
+    async def scenario() -> tuple[set[int], set[int]]:
+        async with running_pool(tmp_path / "data", cpu_placement="on") as pool:
+            await asyncio.sleep(0)  # the placer's first decision
+            pid = pid_of((await invoke(pool, spec)).payload)
+            return os.sched_getaffinity(0), os.sched_getaffinity(pid)
+
+    loop_cpus, environment_cpus = run(scenario())
+    assert len(loop_cpus) == 1
+    assert environment_cpus == everything - loop_cpus
+    assert os.sched_getaffinity(0) == everything  # given back when the pool closes

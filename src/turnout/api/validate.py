@@ -56,6 +56,8 @@ class _Rule:
     """The constraints of one shape, read from the model once."""
 
     kind: str
+    numeric: bool  # min/max bound the value
+    sized: bool  # min/max bound the length
     minimum: float | None
     maximum: float | None
     enum: frozenset[str] | None
@@ -70,9 +72,17 @@ def _rule(shape: Shape) -> _Rule:
     meta = shape.metadata
     enum = meta.get("enum")
     pattern = meta.get("pattern")
-    return _Rule(shape.type_name, meta.get("min"), meta.get("max"),
+    kind = shape.type_name
+    return _Rule(kind, kind in ("integer", "long", "float", "double"),
+                 kind in ("string", "blob", "list", "map"), meta.get("min"), meta.get("max"),
                  frozenset(enum) if enum else None, ", ".join(enum or ()), pattern,
                  _regex(pattern) if pattern else None, bool(meta.get("sensitive")))
+
+
+@cache
+def _members(shape: StructureShape) -> dict[str, tuple[Shape, str]]:
+    """Each member's shape and its name in messages (camelCase)."""
+    return {name: (member, _camel(name)) for name, member in shape.members.items()}
 
 
 def _check_structure(shape: StructureShape, value: dict[str, Any], prefix: str,
@@ -81,40 +91,51 @@ def _check_structure(shape: StructureShape, value: dict[str, Any], prefix: str,
         if value.get(name) is None:
             problems.append(f"Value null at '{_path(prefix, _camel(name))}' failed to satisfy "
                             "constraint: Member must not be null")
-    members = shape.members
+    members = _members(shape)
     for name, item in value.items():
-        member = members.get(name)
-        if item is not None and member is not None:
-            _check(member, item, prefix, _camel(name), problems)
+        known = members.get(name)
+        if item is not None and known is not None:
+            _check(known[0], item, prefix, known[1], problems)
+
+
+def _fail(problems: list[str], rule: _Rule, value: Any, prefix: str, segment: str,
+          constraint: str) -> None:
+    shown = ("***" if rule.sensitive else
+             "java.nio.HeapByteBuffer" if isinstance(value, bytes) else str(value))
+    problems.append(f"Value '{shown}' at '{_path(prefix, segment)}' failed to satisfy "
+                    f"constraint: Member must {constraint}")
 
 
 def _check(shape: Shape, value: Any, prefix: str, segment: str, problems: list[str]) -> None:
     """Check ``value`` at ``prefix.segment``; texts are only built for a violation."""
     rule = _rule(shape)
-    kind = rule.kind
-
-    def fail(constraint: str) -> None:
-        shown = ("***" if rule.sensitive else
-                 "java.nio.HeapByteBuffer" if isinstance(value, bytes) else str(value))
-        problems.append(f"Value '{shown}' at '{_path(prefix, segment)}' failed to satisfy "
-                        f"constraint: Member must {constraint}")
-
-    if kind in _NUMBERS and isinstance(value, int | float):
-        if rule.minimum is not None and value < rule.minimum:
-            fail(f"have value greater than or equal to {rule.minimum}")
-        if rule.maximum is not None and value > rule.maximum:
-            fail(f"have value less than or equal to {rule.maximum}")
+    low, high = rule.minimum, rule.maximum
+    if rule.numeric:
+        if isinstance(value, int | float):
+            if low is not None and value < low:
+                _fail(problems, rule, value, prefix, segment,
+                      f"have value greater than or equal to {low}")
+            if high is not None and value > high:
+                _fail(problems, rule, value, prefix, segment,
+                      f"have value less than or equal to {high}")
         return
-    if kind in _SIZED and hasattr(value, "__len__"):
-        if rule.minimum is not None and len(value) < rule.minimum:
-            fail(f"have length greater than or equal to {rule.minimum}")
-        if rule.maximum is not None and len(value) > rule.maximum:
-            fail(f"have length less than or equal to {rule.maximum}")
-    if kind == "string" and isinstance(value, str):
-        if rule.enum is not None and value not in rule.enum:
-            fail(f"satisfy enum value set: [{rule.enum_text}]")
-        if rule.regex is not None and not _matches(rule.regex, value):
-            fail(f"satisfy regular expression pattern: {rule.pattern}")
+    if rule.sized and (low is not None or high is not None) and hasattr(value, "__len__"):
+        size = len(value)
+        if low is not None and size < low:
+            _fail(problems, rule, value, prefix, segment,
+                  f"have length greater than or equal to {low}")
+        if high is not None and size > high:
+            _fail(problems, rule, value, prefix, segment,
+                  f"have length less than or equal to {high}")
+    kind = rule.kind
+    if kind == "string":
+        if isinstance(value, str):
+            if rule.enum is not None and value not in rule.enum:
+                _fail(problems, rule, value, prefix, segment,
+                      f"satisfy enum value set: [{rule.enum_text}]")
+            if rule.regex is not None and not _matches(rule.regex, value):
+                _fail(problems, rule, value, prefix, segment,
+                      f"satisfy regular expression pattern: {rule.pattern}")
     elif kind == "structure" and isinstance(value, dict):
         assert isinstance(shape, StructureShape)
         _check_structure(shape, value, _path(prefix, segment), problems)
@@ -129,7 +150,3 @@ def _check(shape: Shape, value: Any, prefix: str, segment: str, problems: list[s
             _check(shape.key, key, path, "key", problems)
             if item is not None:
                 _check(shape.value, item, path, f"{key}.member", problems)
-
-
-_NUMBERS = frozenset({"integer", "long", "float", "double"})
-_SIZED = frozenset({"string", "blob", "list", "map"})

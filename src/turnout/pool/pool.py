@@ -12,6 +12,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from types import TracebackType
 
 from turnout.bootstrap import runtime as python_runtime
@@ -31,6 +32,7 @@ from turnout.pool.launcher import (
     spawn_fresh,
 )
 from turnout.pool.lifecycle import EnvState
+from turnout.pool.placement import CpuPlacer
 from turnout.pool.spec import EnvironmentSpec, InvocationResult, PoolStats, ProvisionReport
 from turnout.pool.variables import environment_variables, is_python, log_stream_name
 from turnout.settings import Settings
@@ -60,6 +62,7 @@ class Pool:
         self._tasks: asyncio.TaskGroup | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._cold_gate = asyncio.Semaphore(settings.max_parallel_cold_starts)
+        self._placer = CpuPlacer(settings.cpu_placement, clock, self._placed_pids)
         self.cold_starts = 0
         self.warm_starts = 0
 
@@ -72,6 +75,7 @@ class Pool:
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
         self._background.add(self._tasks.create_task(self._reap_forever(), name="pool-reaper"))
+        self._background.add(self._tasks.create_task(self._placer.run(), name="cpu-placement"))
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -244,12 +248,21 @@ class Pool:
             if not zygote.alive:
                 zygote = self._zygote = Zygote(asyncio.get_running_loop(), interpreter)
                 zygote.start()
-            return zygote.spawn
+                self._placer.place(zygote.pid)
+            spawn = zygote.spawn
+        else:
+            async def spawn(config: Mapping[str, object], out_fd: int,
+                            on_exit: ExitCallback) -> int:
+                return spawn_fresh(asyncio.get_running_loop(), interpreter, config, out_fd,
+                                   on_exit)
 
-        async def fresh(config: dict[str, object], out_fd: int, on_exit: ExitCallback) -> int:
-            return spawn_fresh(asyncio.get_running_loop(), interpreter, config, out_fd, on_exit)
+        async def placed(config: Mapping[str, object], out_fd: int,
+                         on_exit: ExitCallback) -> int:
+            pid = await spawn(config, out_fd, on_exit)
+            self._placer.place(pid)
+            return pid
 
-        return fresh
+        return placed
 
     def _config(self, spec: EnvironmentSpec) -> dict[str, object]:
         config: dict[str, object] = {"cwd": str(spec.code_dir), "mode": "python",
@@ -282,6 +295,13 @@ class Pool:
         if not env.exited.done():
             self._dying.add(env)
             env.exited.add_done_callback(lambda _: self._dying.discard(env))
+
+    def _placed_pids(self) -> list[int]:
+        """The processes placed with the environments: every environment, the fork-server."""
+        pids = [env.pid for env in self._envs.values() if env.pid]
+        if self._zygote is not None and self._zygote.alive and self._zygote.pid:
+            pids.append(self._zygote.pid)
+        return pids
 
     def _idle_candidates(self) -> list[policy.Candidate]:
         return [policy.Candidate(env.env_id, env.last_used)

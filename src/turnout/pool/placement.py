@@ -1,0 +1,123 @@
+"""CPU placement: under load, the event loop gets a CPU of its own, environments the rest.
+
+Every invocation passes through the platform's one event-loop thread. When
+that thread and the environments share CPUs, the loop is preempted by the
+workers it has just woken and pays for waking workers on the other CPUs; on
+the 2-vCPU machines of ``docs/performance.md`` this halved throughput at 64
+clients. So, once the loop is busy (``ISOLATE_AT`` of a CPU over the last
+sample), its thread is pinned to one CPU and every environment (and the
+fork-server that forks new ones) to the others; when the load falls below
+``RELEASE_BELOW`` everyone may use every CPU again. A lone client keeps the
+shared placement, where the scheduler runs the whole chain on one CPU, which
+is quicker for one request at a time.
+
+``--cpu-placement``: ``auto`` (the above), ``on`` (always dedicated), ``off``
+(never). With fewer than two CPUs there is nothing to place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from turnout.clock import Clock
+
+ISOLATE_AT = 0.6  # of one CPU, used by the event loop over a sample
+RELEASE_BELOW = 0.4  # one client at a time keeps the loop about 0.3 busy: shared
+SAMPLE_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Which CPUs the event loop and the environments may run on."""
+
+    loop_cpus: frozenset[int]
+    environment_cpus: frozenset[int]
+
+    @property
+    def dedicated(self) -> bool:
+        return not (self.loop_cpus & self.environment_cpus)
+
+
+def shared(cpus: frozenset[int]) -> Placement:
+    return Placement(cpus, cpus)
+
+
+def dedicated(cpus: frozenset[int]) -> Placement:
+    """The loop on the lowest CPU, environments on the others (shared if only one)."""
+    if len(cpus) < 2:
+        return shared(cpus)
+    loop_cpu = min(cpus)
+    return Placement(frozenset({loop_cpu}), cpus - {loop_cpu})
+
+
+def should_dedicate(mode: str, dedicated_now: bool, loop_busy: float, cpu_count: int) -> bool:
+    """Whether the loop should have a CPU of its own for the next sample.
+
+    ``loop_busy``: the loop thread's CPU time over the last sample's wall time.
+    """
+    if cpu_count < 2 or mode == "off":
+        return False
+    if mode == "on":
+        return True
+    if dedicated_now:
+        return loop_busy >= RELEASE_BELOW
+    return loop_busy >= ISOLATE_AT
+
+
+def _set_affinity(pid: int, cpus: frozenset[int]) -> None:
+    """``sched_setaffinity``; a process that has just ended is no error."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.sched_setaffinity(pid, cpus)
+
+
+class CpuPlacer:
+    """Samples the event loop's load and moves it and the environments accordingly.
+
+    ``processes()`` lists the pids to place with the environments (every live
+    environment and the fork-server). ``place(pid)`` places a new one.
+    """
+
+    def __init__(self, mode: str, clock: Clock, processes: Callable[[], Iterable[int]],
+                 set_affinity: Callable[[int, frozenset[int]], None] = _set_affinity,
+                 thread_time: Callable[[], float] = time.thread_time,
+                 cpus: frozenset[int] | None = None) -> None:
+        self._mode = mode
+        self._clock = clock
+        self._processes = processes
+        self._set_affinity = set_affinity
+        self._thread_time = thread_time
+        self._cpus = frozenset(os.sched_getaffinity(0)) if cpus is None else cpus
+        self.placement = shared(self._cpus)
+
+    def place(self, pid: int) -> None:
+        """Give a new environment (or fork-server) the environments' CPUs."""
+        if self.placement.dedicated:
+            self._set_affinity(pid, self.placement.environment_cpus)
+
+    def apply(self, dedicate: bool) -> None:
+        target = dedicated(self._cpus) if dedicate else shared(self._cpus)
+        if target == self.placement:
+            return
+        self.placement = target
+        self._set_affinity(0, target.loop_cpus)  # 0: the calling thread, i.e. the loop's
+        for pid in self._processes():
+            self._set_affinity(pid, target.environment_cpus)
+
+    async def run(self) -> None:
+        """Sample the loop's load every ``SAMPLE_S`` and re-place when the decision changes."""
+        try:
+            self.apply(should_dedicate(self._mode, False, 0.0, len(self._cpus)))
+            busy_before, wall_before = self._thread_time(), self._clock.monotonic()
+            while True:
+                await self._clock.sleep(SAMPLE_S)
+                busy_now, wall_now = self._thread_time(), self._clock.monotonic()
+                loop_busy = (busy_now - busy_before) / max(wall_now - wall_before, 1e-9)
+                busy_before, wall_before = busy_now, wall_now
+                self.apply(should_dedicate(self._mode, self.placement.dedicated, loop_busy,
+                                           len(self._cpus)))
+        finally:
+            self.apply(False)
