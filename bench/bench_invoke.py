@@ -25,6 +25,7 @@ import psutil
 
 from bench.loadgen import LoadResult, run_load
 from tests.helpers import TurnoutProcess, lambda_client, make_zip
+from turnout.pool.placement import dedicated
 
 HELLO = "def handler(event, context):\n    return {'hello': 'world'}\n"
 IMPORTS_BOTO3 = ("import boto3\n\n"
@@ -72,15 +73,27 @@ def environments(server: TurnoutProcess) -> list[psutil.Process]:
     return [p for p in root.children(recursive=True) if not p.children()]
 
 
+def loadgen_cpus(pinned: bool) -> set[int]:
+    """The load generator's CPUs: with ``pinned``, the ones Turnout gives its environments
+    while its event loop has a CPU of its own (``turnout.pool.placement``); else all."""
+    cpus = frozenset(os.sched_getaffinity(0))
+    return set(dedicated(cpus).environment_cpus if pinned else cpus)
+
+
 def timed_load(server: TurnoutProcess, path: str, clients: int, total: int,
-               ) -> tuple[LoadResult, float, float]:
+               pinned: bool = False) -> tuple[LoadResult, float, float]:
     """A load run and the CPU microseconds per invocation of the platform and of its workers."""
     assert server.process is not None
     root = psutil.Process(server.process.pid)
     workers = environments(server)
+    everywhere = os.sched_getaffinity(0)
     server_before, workers_before = cpu_seconds(root), sum(cpu_seconds(w) for w in workers)
-    load = run_load(server.endpoint, path, b"{}", clients=clients, total=total,
-                                time_limit_s=30)
+    os.sched_setaffinity(0, loadgen_cpus(pinned))
+    try:
+        load = run_load(server.endpoint, path, b"{}", clients=clients, total=total,
+                        time_limit_s=30)
+    finally:
+        os.sched_setaffinity(0, everywhere)
     server_after, workers_after = cpu_seconds(root), sum(cpu_seconds(w) for w in workers)
     done = max(load.requests, 1)
     return (load, (server_after - server_before) / done * 1e6,
@@ -96,10 +109,13 @@ def idle_environment_memory(server: TurnoutProcess) -> dict[str, float]:
             "pss_mib_median": statistics.median(i.pss for i in infos) / mib if infos else 0.0}
 
 
-def measure(zygote: bool, quick: bool) -> dict[str, Any]:
+def measure(zygote: bool, placement: str, quick: bool, everything: bool = True,
+            ) -> dict[str, Any]:
+    """Warm latency and throughput; with ``everything``, cold starts and memory too."""
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as data:
         server = TurnoutProcess(Path(data), {"TURNOUT_USE_ZYGOTE": str(zygote).lower(),
+                                             "TURNOUT_CPU_PLACEMENT": placement,
                                              "TURNOUT_MAX_ENVIRONMENTS": "200"})
         server.start()
         try:
@@ -114,12 +130,17 @@ def measure(zygote: bool, quick: bool) -> dict[str, Any]:
             figures["cpu_us_1"] = {"server": server_us, "workers": worker_us}
             for clients in (16, 64):
                 run_load(server.endpoint, path, b"{}", clients=clients,
-                                     total=clients * 20, time_limit_s=30)  # start them all
-                load, server_us, worker_us = timed_load(server, path, clients, count * 3)
-                figures[f"rps_{clients}"] = load.per_second
-                figures[f"errors_{clients}"] = load.errors
-                figures[f"p99_ms_{clients}"] = load.percentile(99)
-                figures[f"cpu_us_{clients}"] = {"server": server_us, "workers": worker_us}
+                         total=clients * 20, time_limit_s=30)  # start them all
+                for pinned in (False, True) if placement != "off" else (False,):
+                    name = f"{clients}{' pinned' if pinned else ''}"
+                    load, server_us, worker_us = timed_load(server, path, clients, count * 3,
+                                                            pinned)
+                    figures[f"rps {name}"] = load.per_second
+                    figures[f"errors {name}"] = load.errors
+                    figures[f"p99_ms {name}"] = load.percentile(99)
+                    figures[f"cpu_us {name}"] = {"server": server_us, "workers": worker_us}
+            if not everything:
+                return figures
             trials = 5 if quick else 15
             figures["hello"] = cold_starts(client, "cold-hello", HELLO, trials)
             figures["import boto3"] = cold_starts(client, "cold-import", IMPORTS_BOTO3, trials)
@@ -135,8 +156,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    results = {"fork-server": measure(True, args.quick),
-               "fresh interpreter": measure(False, args.quick)}
+    results = {"fork-server": measure(True, "auto", args.quick),
+               "fork-server, placement off": measure(True, "off", args.quick, everything=False),
+               "fresh interpreter": measure(False, "auto", args.quick)}
     print(f"conditions: {os.cpu_count()} CPUs, load average before {load_before[0]:.2f}, "
           f"after {os.getloadavg()[0]:.2f} (the benchmark's own load included)")
     for mode, figures in results.items():
