@@ -116,6 +116,26 @@ def test_output_printed_before_returning_is_in_its_own_tail(tmp_path: Path) -> N
     run(scenario())
 
 
+def test_each_invocations_output_lands_in_its_own_record(tmp_path: Path) -> None:
+    """Concurrent environments, each printing its request id: no line strays into another
+    invocation's record (the platform relies on the order in which the output pipe and the
+    Runtime API socket become readable)."""
+    spec = function(tmp_path, {"index.py": HANDLER})
+
+    async def scenario() -> None:
+        async with running_pool(tmp_path / "data") as pool:
+            async def one(n: int) -> None:
+                result = await invoke(pool, spec, {}, f"req-{n}")
+                tail = result.log_tail.decode()
+                assert f"handling req-{n}\nEND RequestId: req-{n}" in tail, tail
+                assert tail.count("handling") == 1, tail
+
+            for batch in range(10):
+                await asyncio.gather(*(one(batch * 8 + k) for k in range(8)))
+
+    run(scenario())
+
+
 @pytest.mark.parametrize(("handler", "error_type", "message"), [
     ("missing.handler", "Runtime.ImportModuleError",
      "Unable to import module 'missing': No module named 'missing'"),

@@ -336,7 +336,9 @@ class Environment:
         current = self._current
         if current is None or current.request_id != request_id or current.future.done():
             return 400, runtime_api.error_body("InvalidRequestID", "Invalid request ID")
-        self._drain()
+        # No read of the output pipe here: whatever the function wrote before answering
+        # made the pipe readable before this socket was, so the loop runs its reader in
+        # this same turn, before the invocation resumes (in a later turn) and takes it.
         current.future.set_result((body, error_type))
         return runtime_api.ACCEPTED
 
