@@ -131,6 +131,7 @@ def run_once(count: int, payload: bytes, preload: bool, callgrind: bool) -> Run:
         command = [sys.executable, "-c", WORKER, "preload" if preload else "bare"]
         out = Path(root, "callgrind.out")
         if callgrind:
+            env["PYTHONHASHSEED"] = "0"  # the same dict probes in both runs
             command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                        *command]
         child = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.DEVNULL,
