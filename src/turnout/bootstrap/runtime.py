@@ -26,6 +26,9 @@ NEXT_REQUEST = f"GET {API}/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n".en
 RECEIVE_BYTES = 262144
 
 
+HEAD_END = b"\r\n\r\n"
+
+
 def parse_head(raw_head: bytes) -> tuple[int, dict[str, str]]:
     """An answer's status and headers (names lower-cased: HTTP's are case-insensitive).
 
@@ -41,12 +44,8 @@ def parse_head(raw_head: bytes) -> tuple[int, dict[str, str]]:
 
 def content_length(raw_head: bytes) -> int:
     """The ``Content-Length`` of an answer's head, 0 when it has none."""
-    lowered = raw_head.lower()
-    at = lowered.find(b"\r\ncontent-length:")
-    if at < 0:
-        return 0
-    end = lowered.find(b"\r\n", at + 17)
-    return int(lowered[at + 17:end if end >= 0 else len(lowered)])
+    _, found, rest = raw_head.lower().partition(b"\r\ncontent-length:")
+    return int(rest.partition(b"\r\n")[0]) if found else 0
 
 
 def request_bytes(method: str, path: str, body: bytes = b"",
@@ -61,10 +60,10 @@ def request_bytes(method: str, path: str, body: bytes = b"",
 class RuntimeApiClient:
     """A minimal keep-alive HTTP/1.1 client for the platform's Runtime API endpoint.
 
-    Requests are queued with ``send`` and leave together, in one ``sendall``, when
-    the next answer is read (pipelining). Answers are read with ``recv_into`` one
-    buffer allocated once: a fresh 256 KB ``recv`` buffer per read would cost an
-    ``mmap``, an ``mremap`` and a ``munmap`` per invocation.
+    An invocation's answer and the next ``GET /next`` leave in one ``sendall``
+    (pipelining), and the platform usually answers both in one write: one
+    ``recv_into`` per invocation, into a buffer allocated once (a fresh 256 KB
+    ``recv`` buffer per read costs an ``mmap``, an ``mremap`` and a ``munmap``).
     """
 
     def __init__(self, address: str) -> None:
@@ -72,7 +71,6 @@ class RuntimeApiClient:
         self._address = (host, int(port))
         self._sock: socket.socket | None = None
         self._buffer = b""
-        self._outgoing: list[bytes] = []
         self._chunk = memoryview(bytearray(RECEIVE_BYTES))
 
     def _connection(self) -> socket.socket:
@@ -84,48 +82,39 @@ class RuntimeApiClient:
             self._buffer = b""
         return self._sock
 
-    def send(self, request: bytes) -> None:
-        """Queue one encoded request; it leaves with the next ``receive`` or ``skip``."""
-        self._outgoing.append(request)
-
-    def receive(self) -> tuple[int, dict[str, str], bytes]:
-        """Send what is queued, then read the next answer: (status, lower-cased headers, body)."""
-        raw_head = self._head()
-        status, headers = parse_head(raw_head)
-        return status, headers, self._body(int(headers.get("content-length", "0")))
-
-    def skip(self) -> None:
-        """Send what is queued, then read and discard the next answer (e.g. a 202)."""
-        self._body(content_length(self._head()))
-
     def request(self, method: str, path: str, body: bytes = b"",
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        self.send(request_bytes(method, path, body, headers))
-        return self.receive()
-
-    def _head(self) -> bytes:
+        """One request and its answer: (status, lower-cased headers, body)."""
         sock = self._connection()
-        if self._outgoing:
-            sock.sendall(b"".join(self._outgoing))
-            self._outgoing.clear()
-        buffer = self._buffer
-        end = buffer.find(b"\r\n\r\n")  # not ``in``: bytes.__contains__ tries int() first
-        while end < 0:
-            buffer += self._receive(sock)
-            end = buffer.find(b"\r\n\r\n")
-        self._buffer = buffer[end + 4:]
-        return buffer[:end]
+        sock.sendall(request_bytes(method, path, body, headers))
+        status, reply_headers = parse_head(self._head(sock))
+        return status, reply_headers, self._body(sock, int(reply_headers.get("content-length", 0)))
 
-    def _body(self, length: int) -> bytes:
+    def next_event(self, answer: bytes = b"") -> tuple[dict[str, str], bytes]:
+        """Send ``answer`` (the last invocation's POST, if any) and ``GET /next`` together;
+        read past the answer's reply and return the next event's headers and body."""
+        sock = self._connection()
+        sock.sendall(answer + NEXT_REQUEST)
+        if answer:
+            self._body(sock, content_length(self._head(sock)))
+        _, headers = parse_head(self._head(sock))
+        return headers, self._body(sock, int(headers.get("content-length", 0)))
+
+    def _head(self, sock: socket.socket) -> bytes:
+        head, found, rest = self._buffer.partition(HEAD_END)
+        while not found:
+            head, found, rest = (head + self._receive(sock)).partition(HEAD_END)
+        self._buffer = rest
+        return head
+
+    def _body(self, sock: socket.socket, length: int) -> bytes:
         buffer = self._buffer
         if len(buffer) < length:
-            sock = self._connection()
             parts = [buffer]
             received = len(buffer)
             while received < length:
-                chunk = self._receive(sock)
-                parts.append(chunk)
-                received += len(chunk)
+                parts.append(self._receive(sock))
+                received += len(parts[-1])
             buffer = b"".join(parts)
         if len(buffer) == length:
             self._buffer = b""
@@ -137,7 +126,7 @@ class RuntimeApiClient:
         received = sock.recv_into(self._chunk)
         if not received:  # the platform went away: nothing left to serve
             os._exit(0)
-        return bytes(self._chunk[:received])
+        return self._chunk[:received].tobytes()
 
 
 class InitFault(Exception):
@@ -411,9 +400,9 @@ def main() -> None:
         report_init_failure(client, fault.error_type, fault.message, fault.stack)
     except Exception as exc:  # an error raised by the module's own Init code
         report_init_failure(client, type(exc).__name__, str(exc), user_stack(exc.__traceback__))
-    client.send(NEXT_REQUEST)
+    answer = b""
     while True:
-        _, headers, body = client.receive()
+        headers, body = client.next_event(answer)
         request_id = headers.get("lambda-runtime-aws-request-id", "")
         trace_id = headers.get("lambda-runtime-trace-id")
         if trace_id:
@@ -422,6 +411,4 @@ def main() -> None:
         reply, error_type = invoke(handler, request_id, headers, body)
         sys.stdout.flush()
         sys.stderr.flush()
-        client.send(answer_request(request_id, reply, error_type))
-        client.send(NEXT_REQUEST)  # pipelined: ask for the next event at once
-        client.skip()
+        answer = answer_request(request_id, reply, error_type)
