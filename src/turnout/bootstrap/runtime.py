@@ -29,17 +29,21 @@ RECEIVE_BYTES = 262144
 HEAD_END = b"\r\n\r\n"
 
 
-def parse_head(raw_head: bytes) -> tuple[int, dict[str, str]]:
-    """An answer's status and headers (names lower-cased: HTTP's are case-insensitive).
+def parse_headers(raw_head: bytes) -> dict[str, str]:
+    """An answer's headers, names lower-cased (HTTP's are case-insensitive).
 
     A name is not stripped: HTTP allows no whitespace between a name and its colon.
     """
-    lines = raw_head.decode("latin-1").split("\r\n")
     headers = {}
-    for line in lines[1:]:
+    for line in raw_head.decode("latin-1").split("\r\n")[1:]:
         name, _, value = line.partition(":")
         headers[name.lower()] = value.strip()
-    return int(lines[0].split(" ", 2)[1]), headers
+    return headers
+
+
+def parse_status(raw_head: bytes) -> int:
+    """The status code of an answer's head (``HTTP/1.1 202 Accepted``)."""
+    return int(raw_head.split(b" ", 2)[1])
 
 
 def content_length(raw_head: bytes) -> int:
@@ -87,17 +91,19 @@ class RuntimeApiClient:
         """One request and its answer: (status, lower-cased headers, body)."""
         sock = self._connection()
         sock.sendall(request_bytes(method, path, body, headers))
-        status, reply_headers = parse_head(self._head(sock))
-        return status, reply_headers, self._body(sock, int(reply_headers.get("content-length", 0)))
+        raw_head = self._head(sock)
+        reply_headers = parse_headers(raw_head)
+        length = int(reply_headers.get("content-length", 0))
+        return parse_status(raw_head), reply_headers, self._body(sock, length)
 
     def next_event(self, answer: bytes = b"") -> tuple[dict[str, str], bytes]:
         """Send ``answer`` (the last invocation's POST, if any) and ``GET /next`` together;
         read past the answer's reply and return the next event's headers and body."""
-        sock = self._connection()
+        sock = self._sock or self._connection()
         sock.sendall(answer + NEXT_REQUEST)
         if answer:
             self._body(sock, content_length(self._head(sock)))
-        _, headers = parse_head(self._head(sock))
+        headers = parse_headers(self._head(sock))
         return headers, self._body(sock, int(headers.get("content-length", 0)))
 
     def _head(self, sock: socket.socket) -> bytes:
