@@ -23,10 +23,8 @@ from typing import Any, NoReturn
 API = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 NEXT_REQUEST = f"GET {API}/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n".encode()
-RECEIVE_BYTES = 262144
-
-
 HEAD_END = b"\r\n\r\n"
+RECEIVE_BYTES = 262144  # one recv_into; larger answers take several
 
 
 def parse_headers(raw_head: bytes) -> dict[str, str]:
