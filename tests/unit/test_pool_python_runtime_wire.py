@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 
-from turnout.bootstrap.runtime import (
+from turnout.bootstrap.runtime import decode_event, encode_json, invoke
+from turnout.bootstrap.runtime_client import (
     NEXT_REQUEST,
     RuntimeApiClient,
     answer_request,
     content_length,
-    decode_event,
-    encode_json,
-    invoke,
     parse_headers,
     parse_status,
 )
