@@ -98,7 +98,7 @@ class RuntimeApiClient:
         return headers, self._body(sock, int(headers.get("content-length", 0)))
 
     def _head(self, sock: socket.socket) -> bytes:
-        head, found, rest = self._buffer.partition(HEAD_END)
+        head, found, rest = (self._buffer or self._receive(sock)).partition(HEAD_END)
         while not found:
             head, found, rest = (head + self._receive(sock)).partition(HEAD_END)
         self._buffer = rest
