@@ -214,37 +214,32 @@ def decode_event(body: bytes) -> Any:
     return value
 
 
-class JsonEncoder:
-    """``json.dumps(value).encode()`` with the same defaults, for every answer.
+def _c_encoder() -> Any:
+    """json's C encoder with ``json.dumps``' defaults, built once (``dumps`` builds one per
+    call, about half of its cost for a small document); None without the accelerator.
 
-    ``json.dumps`` builds a new C encoder (nine arguments parsed) on each call, about
-    half of its cost for a small document; this one is built once. The encoder keeps
-    the containers it is inside of, to detect circular references, and a failed
-    encoding can leave some behind: a failure builds a fresh one.
+    It keeps no record of the containers it is inside of (``check_circular=False``):
+    a circular reference then ends in RecursionError, and ``encode_json`` lets
+    ``json.dumps`` say what went wrong.
     """
-
-    def __init__(self) -> None:
-        self._encode = self._fresh()
-
-    @staticmethod
-    def _fresh() -> Any:
-        make = getattr(json.encoder, "c_make_encoder", None)
-        if make is None:  # an interpreter without the _json accelerator
-            return None
-        return make({}, _ENCODER.default, json.encoder.encode_basestring_ascii, None,
-                    _ENCODER.key_separator, _ENCODER.item_separator, False, False, True)
-
-    def encode(self, value: Any) -> bytes:
-        if self._encode is None:
-            return json.dumps(value).encode()
-        try:
-            return "".join(self._encode(value, 0)).encode()
-        except BaseException:
-            self._encode = self._fresh()
-            raise
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    return make(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None,
+                _ENCODER.key_separator, _ENCODER.item_separator, False, False, True)
 
 
-encode_json = JsonEncoder().encode
+_C_ENCODE = _c_encoder()
+
+
+def encode_json(value: Any) -> bytes:
+    """``json.dumps(value).encode()``: the same bytes, and the same errors."""
+    if _C_ENCODE is None:
+        return json.dumps(value).encode()
+    try:
+        return "".join(_C_ENCODE(value, 0)).encode()
+    except RecursionError:  # circular, or too deep: json.dumps raises what it raises
+        return json.dumps(value).encode()
 
 
 def invoke(handler: Callable[..., Any], request_id: str, headers: dict[str, str], body: bytes,
