@@ -10,6 +10,7 @@ together).
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 
@@ -37,8 +38,12 @@ def parse_status(raw_head: bytes) -> int:
     return int(raw_head.split(b" ", 2)[1])
 
 
+@functools.lru_cache(maxsize=16)
 def content_length(raw_head: bytes) -> int:
-    """The ``Content-Length`` of an answer's head, 0 when it has none."""
+    """The ``Content-Length`` of an answer's head, 0 when it has none.
+
+    Remembered per head: the platform's ``202`` answers are all the same bytes.
+    """
     _, found, rest = raw_head.lower().partition(b"\r\ncontent-length:")
     return int(rest.partition(b"\r\n")[0]) if found else 0
 
