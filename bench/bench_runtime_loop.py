@@ -9,9 +9,12 @@ closes the connection (the runtime then exits). A run of ``--count``
 invocations minus a run of ``--baseline`` invocations, divided by the
 difference, is the cost of one warm invocation with start-up taken out.
 
-With ``--callgrind`` the child runs under ``valgrind --tool=callgrind`` and
-the figure is instructions per invocation, which does not depend on what else
-the machine is doing (valgrind is ~50x slower: use a smaller ``--count``).
+With ``--callgrind`` the child runs under ``valgrind --tool=callgrind`` (it
+must be installed) and the figure is instructions per invocation, which does
+not depend on what else the machine is doing (valgrind is ~50x slower: use a
+smaller ``--count``, e.g. ``--count 2000 --baseline 200 --repeat 1``). A first
+throwaway run compiles the runtime's bytecode, so that neither measured run
+pays for it, and ``PYTHONHASHSEED`` is fixed under callgrind.
 
 ``--preload`` imports what the fork-server imports (boto3 included) and
 freezes the collector before the runtime starts, as a forked environment has.
@@ -60,8 +63,9 @@ class Run:
 
 def event(number: int, payload: bytes) -> bytes:
     """One ``GET /next`` answer, shaped like the platform's."""
-    headers = event_headers(f"req-{number:08d}", int(time.time() * 1000) + 3_000_000, ARN,
-                            f"Root=1-00000000-{number:024d};Sampled=0", None, None)
+    headers = event_headers(f"{number:08x}-0000-4000-8000-000000000000",
+                            int(time.time() * 1000) + 3_000_000, ARN,
+                            f"Root=1-00000000-{number:024x};Sampled=0", None, None)
     return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d" \
            b"\r\n%s\r\n%s" % (len(payload), headers, payload)
 
@@ -95,7 +99,7 @@ def serve(conn: socket.socket, count: int, payload: bytes, deadline: float) -> t
                 pending.clear()
                 served += 1
             else:
-                errors += head.endswith(b"/error") or b"/error " in head
+                errors += b"/error " in head.partition(b"\r\n")[0]
                 pending.append(ACCEPTED)
         chunk = conn.recv(262144)
         if not chunk:
