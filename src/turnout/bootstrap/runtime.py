@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import json.scanner
 import logging
 import os
 import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from turnout.bootstrap.runtime_client import (
     API,
@@ -190,24 +191,26 @@ def report_init_failure(client: RuntimeApiClient, error_type: str, message: str,
     os._exit(1)
 
 
-_DECODER = json.JSONDecoder()
+# json's own scanner for a default JSONDecoder (the typeshed stub wants another scanner).
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    cast(Any, json.JSONDecoder()))
 _ENCODER = json.JSONEncoder()
 
 
 def decode_event(body: bytes) -> Any:
     """The event, as ``json.loads(body.decode())`` gives it (``{}`` for an empty body).
 
-    A document with nothing around it goes straight to the decoder's ``raw_decode``
-    (``json.loads`` adds three Python calls and two regex matches); anything else
-    (surrounding whitespace, trailing data, an error) is left to ``json.loads``
-    itself, so results and error messages stay json's.
+    A document with nothing around it goes straight to json's scanner (``json.loads``
+    adds three Python calls and two regex matches); anything else (surrounding
+    whitespace, trailing data, an error) is left to ``json.loads`` itself, so results
+    and error messages stay json's.
     """
     if not body:
         return {}
     text = body.decode()
     try:
-        value, end = _DECODER.raw_decode(text)
-    except ValueError:
+        value, end = _SCAN(text, 0)
+    except (StopIteration, ValueError):  # no value at 0 (e.g. whitespace), or not JSON
         return json.loads(text)
     if end != len(text):
         return json.loads(text)
