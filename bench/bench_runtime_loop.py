@@ -58,6 +58,8 @@ class Run:
     errors: int
     user_s: float
     system_s: float
+    minor_faults: int
+    context_switches: int  # voluntary: waits for the next event
     instructions: int  # 0 unless run under callgrind
 
 
@@ -156,7 +158,8 @@ def run_once(count: int, payload: bytes, preload: bool, callgrind: bool) -> Run:
         if callgrind:
             match = re.search(r"^summary:\s+(\d+)", out.read_text(), re.MULTILINE)
             instructions = int(match.group(1)) if match else 0
-        return Run(served, errors, usage.ru_utime, usage.ru_stime, instructions)
+        return Run(served, errors, usage.ru_utime, usage.ru_stime, usage.ru_minflt,
+                   usage.ru_nvcsw, instructions)
 
 
 def main() -> None:
@@ -178,10 +181,14 @@ def main() -> None:
         n = large.invocations - small.invocations
         figures.append(((large.user_s - small.user_s) / n * 1e6,
                         (large.system_s - small.system_s) / n * 1e6,
+                        (large.minor_faults - small.minor_faults) / n,
+                        (large.context_switches - small.context_switches) / n,
                         (large.instructions - small.instructions) / n))
-    user_us, system_us, instructions = min(figures, key=lambda f: f[0] + f[1])
+    user_us, system_us, faults, switches, instructions = min(figures,
+                                                             key=lambda f: f[0] + f[1])
     print(f"invocations={args.count} user_us={user_us:.1f} system_us={system_us:.1f} "
-          f"cpu_us={user_us + system_us:.1f}"
+          f"cpu_us={user_us + system_us:.1f} minor_faults={faults:.2f} "
+          f"context_switches={switches:.2f}"
           + (f" instructions={instructions:.0f}" if args.callgrind else ""))
 
 
