@@ -60,6 +60,7 @@ class Run:
     system_s: float
     minor_faults: int
     context_switches: int  # voluntary: waits for the next event
+    rss_kb: int  # resident when the last event was asked for
     instructions: int  # 0 unless run under callgrind
 
 
@@ -78,6 +79,14 @@ def content_length(head: bytes) -> int:
         name, _, value = line.partition(b":")
         if name.strip() == b"content-length":
             return int(value)
+    return 0
+
+
+def resident_kb(pid: int) -> int:
+    """VmRSS of a live process, from ``/proc``."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
     return 0
 
 
@@ -148,6 +157,7 @@ def run_once(count: int, payload: bytes, preload: bool, callgrind: bool) -> Run:
                 conn.settimeout(60)
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 served, errors = serve(conn, count, payload, time.monotonic() + TIME_LIMIT_S)
+                rss_kb = resident_kb(child.pid)
             _, status, usage = os.wait4(child.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(status)
         finally:
@@ -159,7 +169,7 @@ def run_once(count: int, payload: bytes, preload: bool, callgrind: bool) -> Run:
             match = re.search(r"^summary:\s+(\d+)", out.read_text(), re.MULTILINE)
             instructions = int(match.group(1)) if match else 0
         return Run(served, errors, usage.ru_utime, usage.ru_stime, usage.ru_minflt,
-                   usage.ru_nvcsw, instructions)
+                   usage.ru_nvcsw, rss_kb, instructions)
 
 
 def main() -> None:
@@ -183,12 +193,13 @@ def main() -> None:
                         (large.system_s - small.system_s) / n * 1e6,
                         (large.minor_faults - small.minor_faults) / n,
                         (large.context_switches - small.context_switches) / n,
+                        (large.rss_kb - small.rss_kb) * 1024 / n,
                         (large.instructions - small.instructions) / n))
-    user_us, system_us, faults, switches, instructions = min(figures,
-                                                             key=lambda f: f[0] + f[1])
+    user_us, system_us, faults, switches, growth, instructions = min(
+        figures, key=lambda f: f[0] + f[1])
     print(f"invocations={args.count} user_us={user_us:.1f} system_us={system_us:.1f} "
           f"cpu_us={user_us + system_us:.1f} minor_faults={faults:.2f} "
-          f"context_switches={switches:.2f}"
+          f"context_switches={switches:.2f} rss_growth_bytes={growth:.0f}"
           + (f" instructions={instructions:.0f}" if args.callgrind else ""))
 
 

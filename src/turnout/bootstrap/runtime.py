@@ -26,6 +26,7 @@ from turnout.bootstrap.runtime_client import (
     RuntimeApiClient,
     answer_request,
 )
+from turnout.bootstrap.trace_variable import ReusedVariable
 
 
 class InitFault(Exception):
@@ -274,6 +275,10 @@ def _fail(error_type: str, message: str, request_id: str, stack: list[str],
     return encode_json(document), error_type
 
 
+# For as long as the process: the C environment points into it once set.
+TRACE_ID = ReusedVariable("_X_AMZN_TRACE_ID")
+
+
 def main() -> None:
     client = RuntimeApiClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
@@ -293,7 +298,7 @@ def main() -> None:
         request_id = headers.get("lambda-runtime-aws-request-id", "")
         trace_id = headers.get("lambda-runtime-trace-id")
         if trace_id:
-            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+            TRACE_ID.set(trace_id)
         request_filter.request_id = request_id
         reply, error_type = invoke(handler, request_id, headers, body)
         sys.stdout.flush()
