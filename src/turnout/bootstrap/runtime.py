@@ -4,6 +4,9 @@ It gives handlers what AWS's Python runtime gives them (the ``context`` object,
 error JSON and ``[ERROR]`` log lines); see
 https://docs.aws.amazon.com/lambda/latest/dg/python-context.html and
 https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html .
+The HTTP client is ``runtime_client``; ``_X_AMZN_TRACE_ID`` is set through
+``trace_variable``. Everything in ``main``'s loop runs once per warm invocation:
+``bench/bench_runtime_loop.py`` counts its cost.
 """
 
 from __future__ import annotations
