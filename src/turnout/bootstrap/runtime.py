@@ -4,96 +4,32 @@ It gives handlers what AWS's Python runtime gives them (the ``context`` object,
 error JSON and ``[ERROR]`` log lines); see
 https://docs.aws.amazon.com/lambda/latest/dg/python-context.html and
 https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html .
+The HTTP client is ``runtime_client``; ``_X_AMZN_TRACE_ID`` is set through
+``trace_variable``. Everything in ``main``'s loop runs once per warm invocation:
+``bench/bench_runtime_loop.py`` counts its cost.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
+import json.scanner
 import logging
 import os
-import socket
 import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
-API = "/2018-06-01/runtime"
-ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
-
-
-class RuntimeApiClient:
-    """A minimal keep-alive HTTP/1.1 client for the platform's Runtime API endpoint."""
-
-    def __init__(self, address: str) -> None:
-        host, _, port = address.rpartition(":")
-        self._address = (host, int(port))
-        self._sock: socket.socket | None = None
-        self._buffer = b""
-        self._outgoing: list[bytes] = []
-
-    def _connection(self) -> socket.socket:
-        if self._sock is None:
-            # Not create_connection: its getaddrinfo costs milliseconds in a fresh fork.
-            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self._sock.connect(self._address)
-            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._buffer = b""
-        return self._sock
-
-    def send(self, method: str, path: str, body: bytes = b"",
-             headers: dict[str, str] | None = None) -> None:
-        """Queue one request; it is sent with the next ``receive`` (requests are pipelined)."""
-        head = f"{method} {path} HTTP/1.1\r\nHost: runtime\r\nContent-Length: {len(body)}\r\n"
-        for name, value in (headers or {}).items():
-            head += f"{name}: {value}\r\n"
-        self._outgoing.append(head.encode("latin-1") + b"\r\n" + body)
-
-    def receive(self) -> tuple[int, dict[str, str], bytes]:
-        """Send what is queued, then read the next answer: (status, lower-cased headers, body)."""
-        raw_head = self._head()
-        lines = raw_head.decode("latin-1").split("\r\n")
-        reply_headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            reply_headers[name.strip().lower()] = value.strip()
-        length = int(reply_headers.get("content-length", "0"))
-        return int(lines[0].split(" ", 2)[1]), reply_headers, self._body(length)
-
-    def skip(self) -> None:
-        """Send what is queued, then read and discard the next answer (e.g. a 202)."""
-        raw_head = self._head().lower()
-        at = raw_head.find(b"\r\ncontent-length:")
-        length = int(raw_head[at + 17:raw_head.find(b"\r\n", at + 17)]) if at >= 0 else 0
-        self._body(length)
-
-    def _head(self) -> bytes:
-        sock = self._connection()
-        if self._outgoing:
-            sock.sendall(b"".join(self._outgoing))
-            self._outgoing.clear()
-        while b"\r\n\r\n" not in self._buffer:
-            self._receive(sock)
-        raw_head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
-        return raw_head
-
-    def _body(self, length: int) -> bytes:
-        while len(self._buffer) < length:
-            self._receive(self._connection())
-        reply, self._buffer = self._buffer[:length], self._buffer[length:]
-        return reply
-
-    def request(self, method: str, path: str, body: bytes = b"",
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        self.send(method, path, body, headers)
-        return self.receive()
-
-    def _receive(self, sock: socket.socket) -> None:
-        chunk = sock.recv(262144)
-        if not chunk:  # the platform went away: nothing left to serve
-            os._exit(0)
-        self._buffer += chunk
+from turnout.bootstrap.runtime_client import (
+    API,
+    ERROR_TYPE_HEADER,
+    RuntimeApiClient,
+    answer_request,
+)
+from turnout.bootstrap.trace_variable import ReusedVariable
 
 
 class InitFault(Exception):
@@ -216,9 +152,13 @@ class LambdaContext:
         self.invoked_function_arn = invoked_function_arn
         self.client_context = ClientContext(json.loads(client_context)) if client_context \
             else None
-        self.identity = CognitoIdentity(json.loads(cognito_identity) if cognito_identity
-                                        else None)
+        self._identity = json.loads(cognito_identity) if cognito_identity else None
         self._deadline_ms = deadline_ms
+
+    @functools.cached_property
+    def identity(self) -> CognitoIdentity:
+        """Built on first use (few handlers look); a malformed header fails before the handler."""
+        return CognitoIdentity(self._identity)
 
     def get_remaining_time_in_millis(self) -> int:
         return max(self._deadline_ms - int(time.time() * 1000), 0)
@@ -250,9 +190,63 @@ def report_init_failure(client: RuntimeApiClient, error_type: str, message: str,
                         stack: list[str]) -> NoReturn:
     document = error_document(error_type, message, "", stack)
     log_error(document)
-    client.request("POST", f"{API}/init/error", json.dumps(document).encode(),
+    client.request("POST", f"{API}/init/error", encode_json(document),
                    {ERROR_TYPE_HEADER: error_type})
     os._exit(1)
+
+
+# json's own scanner for a default JSONDecoder (the typeshed stub wants another scanner).
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    cast(Any, json.JSONDecoder()))
+_ENCODER = json.JSONEncoder()
+
+
+def decode_event(body: bytes) -> Any:
+    """The event, as ``json.loads(body.decode())`` gives it (``{}`` for an empty body).
+
+    A document with nothing around it goes straight to json's scanner (``json.loads``
+    adds three Python calls and two regex matches); anything else (surrounding
+    whitespace, trailing data, an error) is left to ``json.loads`` itself, so results
+    and error messages stay json's.
+    """
+    if not body:
+        return {}
+    text = body.decode()
+    try:
+        value, end = _SCAN(text, 0)
+    except (StopIteration, ValueError):  # no value at 0 (e.g. whitespace), or not JSON
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
+
+
+def _c_encoder() -> Any:
+    """json's C encoder with ``json.dumps``' defaults, built once (``dumps`` builds one per
+    call, about half of its cost for a small document); None without the accelerator.
+
+    It keeps no record of the containers it is inside of (``check_circular=False``):
+    a circular reference then ends in RecursionError, and ``encode_json`` lets
+    ``json.dumps`` say what went wrong.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    return make(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None,
+                _ENCODER.key_separator, _ENCODER.item_separator, False, False, True)
+
+
+_C_ENCODE = _c_encoder()
+
+
+def encode_json(value: Any) -> bytes:
+    """``json.dumps(value).encode()``: the same bytes, and the same errors."""
+    if _C_ENCODE is None:
+        return json.dumps(value).encode()
+    try:
+        return "".join(_C_ENCODE(value, 0)).encode()
+    except RecursionError:  # circular, or too deep: json.dumps raises what it raises
+        return json.dumps(value).encode()
 
 
 def invoke(handler: Callable[..., Any], request_id: str, headers: dict[str, str], body: bytes,
@@ -264,7 +258,7 @@ def invoke(handler: Callable[..., Any], request_id: str, headers: dict[str, str]
                                 headers.get("lambda-runtime-client-context"),
                                 headers.get("lambda-runtime-cognito-identity"))
         try:
-            event = json.loads(body.decode()) if body else {}
+            event = decode_event(body)
         except ValueError as exc:
             return _fail("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}",
                          request_id, [])
@@ -272,7 +266,7 @@ def invoke(handler: Callable[..., Any], request_id: str, headers: dict[str, str]
     except Exception as exc:  # the user's error becomes data
         return _fail(type(exc).__name__, str(exc), request_id, user_stack(exc.__traceback__))
     try:
-        return json.dumps(result).encode(), None
+        return encode_json(result), None
     except (TypeError, ValueError, OverflowError) as exc:
         return _fail("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id, [])
 
@@ -281,7 +275,11 @@ def _fail(error_type: str, message: str, request_id: str, stack: list[str],
           ) -> tuple[bytes, str | None]:
     document = error_document(error_type, message, request_id, stack)
     log_error(document)
-    return json.dumps(document).encode(), error_type
+    return encode_json(document), error_type
+
+
+# For as long as the process: the C environment points into it once set.
+TRACE_ID = ReusedVariable("_X_AMZN_TRACE_ID")
 
 
 def main() -> None:
@@ -297,22 +295,15 @@ def main() -> None:
         report_init_failure(client, fault.error_type, fault.message, fault.stack)
     except Exception as exc:  # an error raised by the module's own Init code
         report_init_failure(client, type(exc).__name__, str(exc), user_stack(exc.__traceback__))
-    next_path = f"{API}/invocation/next"
-    client.send("GET", next_path)
+    answer = b""
     while True:
-        _, headers, body = client.receive()
+        headers, body = client.next_event(answer)
         request_id = headers.get("lambda-runtime-aws-request-id", "")
         trace_id = headers.get("lambda-runtime-trace-id")
         if trace_id:
-            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+            TRACE_ID.set(trace_id)
         request_filter.request_id = request_id
         reply, error_type = invoke(handler, request_id, headers, body)
         sys.stdout.flush()
         sys.stderr.flush()
-        if error_type is None:
-            client.send("POST", f"{API}/invocation/{request_id}/response", reply)
-        else:
-            client.send("POST", f"{API}/invocation/{request_id}/error", reply,
-                        {ERROR_TYPE_HEADER: error_type})
-        client.send("GET", next_path)  # pipelined: ask for the next event at once
-        client.skip()
+        answer = answer_request(request_id, reply, error_type)
