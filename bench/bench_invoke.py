@@ -8,6 +8,12 @@ invoke latency minus warm invoke latency of the same function), and memory
 of the platform process and of the environments (psutil), which noisy neighbours
 disturb less than wall-clock figures. Every loop is bounded in count and time.
 
+Throughput is measured with the Python load generator and, when Debian's ``wrk``
+is installed, with ``wrk`` too; each with the load generator free to run on any
+CPU and "pinned" to the CPUs Turnout gives its environments while its event loop
+has one of its own (``turnout.pool.placement``). A second fork-server run with
+``--cpu-placement off`` shows what the placement does.
+
     .venv/bin/python -m bench.bench_invoke [--quick]
 """
 
@@ -23,6 +29,7 @@ from typing import Any
 
 import psutil
 
+from bench import wrk
 from bench.loadgen import LoadResult, run_load
 from tests.helpers import TurnoutProcess, lambda_client, make_zip
 from turnout.pool.placement import dedicated
@@ -139,6 +146,15 @@ def measure(zygote: bool, placement: str, quick: bool, everything: bool = True,
                     figures[f"errors {name}"] = load.errors
                     figures[f"p99_ms {name}"] = load.percentile(99)
                     figures[f"cpu_us {name}"] = {"server": server_us, "workers": worker_us}
+            if wrk.available():
+                url = server.endpoint + path
+                for clients in (16, 64):
+                    for pinned in (False, True) if placement != "off" else (False,):
+                        name = f"{clients}{' pinned' if pinned else ''}"
+                        result = wrk.run_wrk(url, clients, 8, loadgen_cpus(pinned))
+                        figures[f"wrk rps {name}"] = result.per_second
+                        figures[f"wrk p50/p99 ms {name}"] = (result.p50_ms, result.p99_ms)
+                        figures[f"wrk errors {name}"] = result.errors
             if not everything:
                 return figures
             trials = 5 if quick else 15

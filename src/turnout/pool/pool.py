@@ -190,7 +190,6 @@ class Pool:
             function_error=None if outcome.error_type is None else "Unhandled",
             executed_version=spec.version, log_tail=log_format.tail(record),
             duration_ms=outcome.duration_ms,
-            billed_duration_ms=log_format.billed_duration_ms(outcome.duration_ms),
             max_memory_mb=outcome.max_memory_mb, init_duration_ms=init_ms, cold_start=cold,
             error_type=outcome.error_type, provisioned=provisioned)
 

@@ -53,7 +53,6 @@ class InvocationResult(NamedTuple):
     executed_version: str
     log_tail: bytes  # last 4 KB of this invocation's log
     duration_ms: float
-    billed_duration_ms: int
     max_memory_mb: int
     init_duration_ms: float | None  # set only on the first invoke of an on-demand environment
     cold_start: bool
