@@ -9,20 +9,17 @@ import pytest
 from turnout.observe.logs import (
     LogStore,
     billed_duration_ms,
-    end_line,
-    start_line,
+    invocation_record,
     tail,
     timeout_line,
     timestamp,
 )
-from turnout.observe.logs import (
-    report_line as report,
-)
 
 
-def test_start_and_end_lines() -> None:
-    assert start_line("r-1", "$LATEST") == b"START RequestId: r-1 Version: $LATEST\n"
-    assert end_line("r-1") == b"END RequestId: r-1\n"
+def test_a_record_frames_the_output_with_start_and_end() -> None:
+    record = invocation_record("r-1", "$LATEST", b"hello\n", 1.0, 128, 40).decode()
+    assert record.startswith("START RequestId: r-1 Version: $LATEST\nhello\nEND RequestId: r-1\n"
+                             "REPORT RequestId: r-1\t")
 
 
 @pytest.mark.parametrize(("duration", "billed"), [
@@ -39,7 +36,8 @@ def test_billed_duration_rounds_up_to_whole_milliseconds(duration: float, billed
              "\tMax Memory Used: 40 MB\tInit Duration: 12.35 ms\t\n"),
 ])
 def test_report_line(init: float | None, expected: str) -> None:
-    assert report("r", 1.234, 128, 40, init).decode() == expected
+    record = invocation_record("r", "1", b"", 1.234, 128, 40, init).decode()
+    assert record.split("END RequestId: r\n")[1] == expected
 
 
 def test_timeout_line_has_a_utc_timestamp() -> None:

@@ -18,32 +18,24 @@ from typing import BinaryIO
 TAIL_BYTES = 4096
 
 
-def start_line(request_id: str, version: str) -> bytes:
-    return f"START RequestId: {request_id} Version: {version}\n".encode()
-
-
-def end_line(request_id: str) -> bytes:
-    return f"END RequestId: {request_id}\n".encode()
-
-
 def billed_duration_ms(duration_ms: float) -> int:
     """Lambda bills in 1 ms steps, rounding up (at least 1 ms)."""
     return max(1, math.ceil(duration_ms))
 
 
-def report_line(request_id: str, duration_ms: float, memory_size_mb: int, max_memory_used_mb: int,
-                init_duration_ms: float | None = None) -> bytes:
-    """``REPORT RequestId: …\\tDuration: 1.23 ms\\t…`` with the trailing tab Lambda writes."""
-    fields = [
-        f"REPORT RequestId: {request_id}",
-        f"Duration: {duration_ms:.2f} ms",
-        f"Billed Duration: {billed_duration_ms(duration_ms)} ms",
-        f"Memory Size: {memory_size_mb} MB",
-        f"Max Memory Used: {max_memory_used_mb} MB",
-    ]
-    if init_duration_ms is not None:
-        fields.append(f"Init Duration: {init_duration_ms:.2f} ms")
-    return ("\t".join(fields) + "\t\n").encode()
+def invocation_record(request_id: str, version: str, output: bytes, duration_ms: float,
+                      memory_size_mb: int, max_memory_used_mb: int,
+                      init_duration_ms: float | None = None) -> bytes:
+    """``START``, the function's output, ``END`` and the tab-separated ``REPORT`` line
+    (with the trailing tab Lambda writes; ``Init Duration`` only after a cold start)."""
+    init = "" if init_duration_ms is None else f"Init Duration: {init_duration_ms:.2f} ms\t"
+    report = (f"END RequestId: {request_id}\n"
+              f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+              f"Billed Duration: {billed_duration_ms(duration_ms)} ms\t"
+              f"Memory Size: {memory_size_mb} MB\tMax Memory Used: {max_memory_used_mb} MB\t"
+              f"{init}\n")
+    return b"".join((f"START RequestId: {request_id} Version: {version}\n".encode(), output,
+                     report.encode()))
 
 
 def timestamp(epoch_seconds: float) -> str:

@@ -27,7 +27,7 @@ from turnout.pool.spec import EnvironmentSpec
 
 INIT_DEADLINE_S = 10.0  # Lambda's Init phase limit for on-demand environments
 MEMORY_CHECK_S = 0.05  # RSS is watched this often while an invocation runs
-PEAK_REFRESH_S = 0.25  # after a short invocation, VmHWM is re-read at most this often
+PEAK_REFRESH_S = 1.0  # after a short invocation, VmHWM is re-read at most this often
 RESPONSE_TOO_LARGE = (
     b'{"errorMessage":"Response payload size exceeded maximum allowed payload size '
     b'(6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}')

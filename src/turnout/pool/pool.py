@@ -179,11 +179,9 @@ class Pool:
 
     def _record(self, spec: EnvironmentSpec, request_id: str, outcome: Outcome, prefix: bytes,
                 init_ms: float | None, cold: bool, provisioned: bool) -> InvocationResult:
-        record = b"".join((
-            prefix, log_format.start_line(request_id, spec.version), outcome.output,
-            log_format.end_line(request_id),
-            log_format.report_line(request_id, outcome.duration_ms, spec.memory_mb,
-                                   outcome.max_memory_mb, init_ms)))
+        record = prefix + log_format.invocation_record(
+            request_id, spec.version, outcome.output, outcome.duration_ms, spec.memory_mb,
+            outcome.max_memory_mb, init_ms)
         self._logs.append(spec.function_name, spec.version, record)
         return InvocationResult(
             request_id=request_id, payload=outcome.payload,
