@@ -106,27 +106,27 @@ def _fail(problems: list[str], rule: _Rule, value: Any, prefix: str, segment: st
                     f"constraint: Member must {constraint}")
 
 
+def _check_bounds(problems: list[str], rule: _Rule, value: Any, measured: float, what: str,
+                  prefix: str, segment: str) -> None:
+    """``min``/``max`` against the value itself or its length (``what``)."""
+    if rule.minimum is not None and measured < rule.minimum:
+        _fail(problems, rule, value, prefix, segment,
+              f"have {what} greater than or equal to {rule.minimum}")
+    if rule.maximum is not None and measured > rule.maximum:
+        _fail(problems, rule, value, prefix, segment,
+              f"have {what} less than or equal to {rule.maximum}")
+
+
 def _check(shape: Shape, value: Any, prefix: str, segment: str, problems: list[str]) -> None:
     """Check ``value`` at ``prefix.segment``; texts are only built for a violation."""
     rule = _rule(shape)
-    low, high = rule.minimum, rule.maximum
     if rule.numeric:
         if isinstance(value, int | float):
-            if low is not None and value < low:
-                _fail(problems, rule, value, prefix, segment,
-                      f"have value greater than or equal to {low}")
-            if high is not None and value > high:
-                _fail(problems, rule, value, prefix, segment,
-                      f"have value less than or equal to {high}")
+            _check_bounds(problems, rule, value, value, "value", prefix, segment)
         return
-    if rule.sized and (low is not None or high is not None) and hasattr(value, "__len__"):
-        size = len(value)
-        if low is not None and size < low:
-            _fail(problems, rule, value, prefix, segment,
-                  f"have length greater than or equal to {low}")
-        if high is not None and size > high:
-            _fail(problems, rule, value, prefix, segment,
-                  f"have length less than or equal to {high}")
+    if rule.sized and (rule.minimum is not None or rule.maximum is not None) \
+            and hasattr(value, "__len__"):
+        _check_bounds(problems, rule, value, len(value), "length", prefix, segment)
     kind = rule.kind
     if kind == "string":
         if isinstance(value, str):
