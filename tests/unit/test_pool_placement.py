@@ -74,9 +74,13 @@ def test_a_busy_loop_moves_environments_off_its_cpu_and_back_when_idle() -> None
                      (0, both), (41, both), (42, both)]  # after the idle one
 
 
-def test_new_environments_are_placed_only_while_dedicated() -> None:
+def test_new_environments_get_the_environments_cpus_of_the_moment() -> None:
     cpu_placer, calls, _ = placer("on", [], [])
     cpu_placer.place(7)
     cpu_placer.apply(True)
     cpu_placer.place(8)
-    assert calls == [(0, frozenset({0})), (8, frozenset({1}))]
+    cpu_placer.apply(False)
+    cpu_placer.place(9)  # e.g. forked ahead while dedicated, handed out after
+    both = frozenset({0, 1})
+    assert calls == [(7, both), (0, frozenset({0})), (8, frozenset({1})), (0, both),
+                     (9, both)]

@@ -94,9 +94,9 @@ class CpuPlacer:
         self.placement = shared(self._cpus)
 
     def place(self, pid: int) -> None:
-        """Give a new environment (or fork-server) the environments' CPUs."""
-        if self.placement.dedicated:
-            self._set_affinity(pid, self.placement.environment_cpus)
+        """Give a new environment (or fork-server) the environments' CPUs now. Always: a
+        child forked ahead while the placement was dedicated must not stay confined."""
+        self._set_affinity(pid, self.placement.environment_cpus)
 
     def apply(self, dedicate: bool) -> None:
         target = dedicated(self._cpus) if dedicate else shared(self._cpus)
