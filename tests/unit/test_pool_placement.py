@@ -51,7 +51,8 @@ def placer(mode: str, busy_per_sample: list[float], pids: list[int],
                          for i in range(len(busy_per_sample))]])
     cpu_placer = CpuPlacer(mode, clock, lambda: pids,
                            set_affinity=lambda pid, cpus: calls.append((pid, cpus)),
-                           thread_time=lambda: next(spent), cpus=frozenset({0, 1}))
+                           thread_time=lambda: next(spent), cpus=frozenset({0, 1}),
+                           other_threads=lambda: [99])
     return cpu_placer, calls, clock
 
 
@@ -70,8 +71,8 @@ def test_a_busy_loop_moves_environments_off_its_cpu_and_back_when_idle() -> None
 
     calls = asyncio.run(scenario())
     both, loop_cpu, other = frozenset({0, 1}), frozenset({0}), frozenset({1})
-    assert calls == [(0, loop_cpu), (41, other), (42, other),  # after the first busy sample
-                     (0, both), (41, both), (42, both)]  # after the idle one
+    assert calls == [(0, loop_cpu), (99, both), (41, other), (42, other),  # busy sample
+                     (0, both), (99, both), (41, both), (42, both)]  # after the idle one
 
 
 def test_new_environments_get_the_environments_cpus_of_the_moment() -> None:
@@ -82,5 +83,5 @@ def test_new_environments_get_the_environments_cpus_of_the_moment() -> None:
     cpu_placer.apply(False)
     cpu_placer.place(9)  # e.g. forked ahead while dedicated, handed out after
     both = frozenset({0, 1})
-    assert calls == [(7, both), (0, frozenset({0})), (8, frozenset({1})), (0, both),
-                     (9, both)]
+    assert calls == [(7, both), (0, frozenset({0})), (99, both), (8, frozenset({1})),
+                     (0, both), (99, both), (9, both)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -68,6 +69,12 @@ def should_dedicate(mode: str, dedicated_now: bool, loop_busy: float, cpu_count:
     return loop_busy >= ISOLATE_AT
 
 
+def _other_threads() -> list[int]:
+    """Our threads but the calling one (the loop's): the database writer, executors."""
+    own = threading.get_native_id()
+    return [int(tid) for tid in os.listdir("/proc/self/task") if int(tid) != own]
+
+
 def _set_affinity(pid: int, cpus: frozenset[int]) -> None:
     """``sched_setaffinity``; a process that has just ended is no error."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -84,12 +91,14 @@ class CpuPlacer:
     def __init__(self, mode: str, clock: Clock, processes: Callable[[], Iterable[int]],
                  set_affinity: Callable[[int, frozenset[int]], None] = _set_affinity,
                  thread_time: Callable[[], float] = time.thread_time,
-                 cpus: frozenset[int] | None = None) -> None:
+                 cpus: frozenset[int] | None = None,
+                 other_threads: Callable[[], Iterable[int]] = _other_threads) -> None:
         self._mode = mode
         self._clock = clock
         self._processes = processes
         self._set_affinity = set_affinity
         self._thread_time = thread_time
+        self._other_threads = other_threads
         self._cpus = frozenset(os.sched_getaffinity(0)) if cpus is None else cpus
         self.placement = shared(self._cpus)
 
@@ -104,6 +113,8 @@ class CpuPlacer:
             return
         self.placement = target
         self._set_affinity(0, target.loop_cpus)  # 0: the calling thread, i.e. the loop's
+        for tid in self._other_threads():  # threads started meanwhile inherited the loop's
+            self._set_affinity(tid, self._cpus)
         for pid in self._processes():
             self._set_affinity(pid, target.environment_cpus)
 
