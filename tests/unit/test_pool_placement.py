@@ -9,6 +9,8 @@ import pytest
 from turnout.clock import FakeClock
 from turnout.pool.placement import (
     ISOLATE_AT,
+    PARALLEL_AT,
+    PARALLEL_RELEASE_BELOW,
     RELEASE_BELOW,
     SAMPLE_S,
     CpuPlacer,
@@ -18,19 +20,21 @@ from turnout.pool.placement import (
 )
 
 
-@pytest.mark.parametrize(("mode", "now", "busy", "cpus", "expected"), [
-    ("auto", False, ISOLATE_AT, 2, True),  # busy enough: a CPU of its own
-    ("auto", False, ISOLATE_AT - 0.01, 2, False),
-    ("auto", True, RELEASE_BELOW, 2, True),  # hysteresis: stays until clearly idle
-    ("auto", True, RELEASE_BELOW - 0.01, 2, False),
-    ("auto", False, 1.0, 1, False),  # one CPU: nothing to place
-    ("on", False, 0.0, 4, True),
-    ("on", False, 0.0, 1, False),
-    ("off", True, 1.0, 4, False),
+@pytest.mark.parametrize(("mode", "now", "busy", "parallel", "cpus", "expected"), [
+    ("auto", False, ISOLATE_AT, PARALLEL_AT, 2, True),  # busy, side by side: its own CPU
+    ("auto", False, ISOLATE_AT - 0.01, 8.0, 2, False),
+    ("auto", False, 1.0, PARALLEL_AT - 0.1, 2, False),  # busy, but one at a time: shared
+    ("auto", True, RELEASE_BELOW, PARALLEL_RELEASE_BELOW, 2, True),  # hysteresis
+    ("auto", True, RELEASE_BELOW - 0.01, 8.0, 2, False),
+    ("auto", True, 1.0, PARALLEL_RELEASE_BELOW - 0.1, 2, False),
+    ("auto", False, 1.0, 8.0, 1, False),  # one CPU: nothing to place
+    ("on", False, 0.0, 0.0, 4, True),
+    ("on", False, 0.0, 0.0, 1, False),
+    ("off", True, 1.0, 8.0, 4, False),
 ])
-def test_the_loop_gets_a_cpu_of_its_own_only_while_busy(mode: str, now: bool, busy: float,
-                                                       cpus: int, expected: bool) -> None:
-    assert should_dedicate(mode, now, busy, cpus) is expected
+def test_the_loop_gets_a_cpu_of_its_own_only_while_busy_with_parallel_work(
+        mode: str, now: bool, busy: float, parallel: float, cpus: int, expected: bool) -> None:
+    assert should_dedicate(mode, now, busy, parallel, cpus) is expected
 
 
 @pytest.mark.parametrize(("cpus", "loop", "environments"), [
@@ -49,7 +53,8 @@ def placer(mode: str, busy_per_sample: list[float], pids: list[int],
     clock = FakeClock()
     spent = iter([0.0, *[sum(busy_per_sample[:i + 1]) * SAMPLE_S
                          for i in range(len(busy_per_sample))]])
-    cpu_placer = CpuPlacer(mode, clock, lambda: pids,
+    running = iter([0.0, *[4.0 * SAMPLE_S * (i + 1) for i in range(len(busy_per_sample))]])
+    cpu_placer = CpuPlacer(mode, clock, lambda: pids, lambda: next(running),
                            set_affinity=lambda pid, cpus: calls.append((pid, cpus)),
                            thread_time=lambda: next(spent), cpus=frozenset({0, 1}),
                            other_threads=lambda: [99])

@@ -5,11 +5,12 @@ that thread and the environments share CPUs, the loop is preempted by the
 workers it has just woken and pays for waking workers on the other CPUs; on
 the 2-vCPU machines of ``docs/performance.md`` this halved throughput at 64
 clients. So, once the loop is busy (``ISOLATE_AT`` of a CPU over the last
-sample), its thread is pinned to one CPU and every environment (and the
-fork-server that forks new ones) to the others; when the load falls below
-``RELEASE_BELOW`` everyone may use every CPU again. A lone client keeps the
-shared placement, where the scheduler runs the whole chain on one CPU, which
-is quicker for one request at a time.
+sample) with invocations running side by side (``PARALLEL_AT`` on average),
+its thread is pinned to one CPU and every environment (and the fork-server
+that forks new ones) to the others; when either falls below its ``RELEASE``
+mark everyone may use every CPU again. One request at a time keeps the shared
+placement even when it keeps the loop busy: the chain is then serial, and
+crossing CPUs at each step only adds wake-ups.
 
 ``--cpu-placement``: ``auto`` (the above), ``on`` (always dedicated), ``off``
 (never). With fewer than two CPUs there is nothing to place.
@@ -27,7 +28,9 @@ from dataclasses import dataclass
 from turnout.clock import Clock
 
 ISOLATE_AT = 0.6  # of one CPU, used by the event loop over a sample
-RELEASE_BELOW = 0.4  # one client at a time keeps the loop about 0.3 busy: shared
+RELEASE_BELOW = 0.4
+PARALLEL_AT = 2.0  # invocations running at once, on average over a sample
+PARALLEL_RELEASE_BELOW = 1.5
 SAMPLE_S = 1.0
 
 
@@ -55,18 +58,20 @@ def dedicated(cpus: frozenset[int]) -> Placement:
     return Placement(frozenset({loop_cpu}), cpus - {loop_cpu})
 
 
-def should_dedicate(mode: str, dedicated_now: bool, loop_busy: float, cpu_count: int) -> bool:
+def should_dedicate(mode: str, dedicated_now: bool, loop_busy: float, parallel: float,
+                    cpu_count: int) -> bool:
     """Whether the loop should have a CPU of its own for the next sample.
 
-    ``loop_busy``: the loop thread's CPU time over the last sample's wall time.
+    ``loop_busy``: the loop thread's CPU time over the last sample's wall time;
+    ``parallel``: the invocations' running time over it (the mean number running).
     """
     if cpu_count < 2 or mode == "off":
         return False
     if mode == "on":
         return True
     if dedicated_now:
-        return loop_busy >= RELEASE_BELOW
-    return loop_busy >= ISOLATE_AT
+        return loop_busy >= RELEASE_BELOW and parallel >= PARALLEL_RELEASE_BELOW
+    return loop_busy >= ISOLATE_AT and parallel >= PARALLEL_AT
 
 
 def _other_threads() -> list[int]:
@@ -85,10 +90,12 @@ class CpuPlacer:
     """Samples the event loop's load and moves it and the environments accordingly.
 
     ``processes()`` lists the pids to place with the environments (every live
-    environment and the fork-server). ``place(pid)`` places a new one.
+    environment and the fork-server); ``busy_seconds()`` is the environments'
+    running time so far, summed. ``place(pid)`` places a new one.
     """
 
     def __init__(self, mode: str, clock: Clock, processes: Callable[[], Iterable[int]],
+                 busy_seconds: Callable[[], float],
                  set_affinity: Callable[[int, frozenset[int]], None] = _set_affinity,
                  thread_time: Callable[[], float] = time.thread_time,
                  cpus: frozenset[int] | None = None,
@@ -96,6 +103,7 @@ class CpuPlacer:
         self._mode = mode
         self._clock = clock
         self._processes = processes
+        self._busy_seconds = busy_seconds
         self._set_affinity = set_affinity
         self._thread_time = thread_time
         self._other_threads = other_threads
@@ -121,14 +129,15 @@ class CpuPlacer:
     async def run(self) -> None:
         """Sample the loop's load every ``SAMPLE_S`` and re-place when the decision changes."""
         try:
-            self.apply(should_dedicate(self._mode, False, 0.0, len(self._cpus)))
-            busy_before, wall_before = self._thread_time(), self._clock.monotonic()
+            self.apply(should_dedicate(self._mode, False, 0.0, 0.0, len(self._cpus)))
+            before = (self._thread_time(), self._busy_seconds(), self._clock.monotonic())
             while True:
                 await self._clock.sleep(SAMPLE_S)
-                busy_now, wall_now = self._thread_time(), self._clock.monotonic()
-                loop_busy = (busy_now - busy_before) / max(wall_now - wall_before, 1e-9)
-                busy_before, wall_before = busy_now, wall_now
+                now = (self._thread_time(), self._busy_seconds(), self._clock.monotonic())
+                wall = max(now[2] - before[2], 1e-9)
+                loop_busy, parallel = (now[0] - before[0]) / wall, (now[1] - before[1]) / wall
+                before = now
                 self.apply(should_dedicate(self._mode, self.placement.dedicated, loop_busy,
-                                           len(self._cpus)))
+                                           parallel, len(self._cpus)))
         finally:
             self.apply(False)

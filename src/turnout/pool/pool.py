@@ -62,9 +62,11 @@ class Pool:
         self._tasks: asyncio.TaskGroup | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._cold_gate = asyncio.Semaphore(settings.max_parallel_cold_starts)
-        self._placer = CpuPlacer(settings.cpu_placement, clock, self._placed_pids)
+        self._placer = CpuPlacer(settings.cpu_placement, clock, self._placed_pids,
+                                 lambda: self.busy_seconds)
         self.cold_starts = 0
         self.warm_starts = 0
+        self.busy_seconds = 0.0  # summed time environments spent running invocations
 
     # ----- lifetime --------------------------------------------------------------------------
     async def __aenter__(self) -> Pool:
@@ -130,6 +132,7 @@ class Pool:
         outcome = await env.invoke(payload, request_id, invoked_arn,
                                    trace_header(self._clock.now()),
                                    client_context, cognito_identity)
+        self.busy_seconds += outcome.duration_ms / 1000.0
         self._release(env)
         init_ms = env.init_duration_ms if cold else None
         prefix = env.init_output if cold else b""
