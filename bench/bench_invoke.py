@@ -148,6 +148,7 @@ def measure(zygote: bool, placement: str, quick: bool, everything: bool = True,
                     figures[f"cpu_us {name}"] = {"server": server_us, "workers": worker_us}
             if wrk.available():
                 url = server.endpoint + path
+                time.sleep(2.5)  # the CPU placement goes back to shared after the loads above
                 one_by_one = wrk.run_wrk(url, 1, 8)
                 figures["wrk warm p50/p99 ms"] = (one_by_one.p50_ms, one_by_one.p99_ms)
                 for clients in (16, 64):
