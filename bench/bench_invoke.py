@@ -9,10 +9,10 @@ of the platform process and of the environments (psutil), which noisy neighbours
 disturb less than wall-clock figures. Every loop is bounded in count and time.
 
 Throughput is measured with the Python load generator and, when Debian's ``wrk``
-is installed, with ``wrk`` too; each with the load generator free to run on any
-CPU and "pinned" to the CPUs Turnout gives its environments while its event loop
-has one of its own (``turnout.pool.placement``). A second fork-server run with
-``--cpu-placement off`` shows what the placement does.
+is installed, with ``wrk`` too. A second fork-server run with ``--cpu-placement
+auto`` (``turnout.pool.placement``) shows what the placement does, with the load
+generator free to run on any CPU and also "pinned" to the CPUs Turnout then
+gives its environments.
 
     .venv/bin/python -m bench.bench_invoke [--quick]
 """
@@ -175,9 +175,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    results = {"fork-server": measure(True, "auto", args.quick),
-               "fork-server, placement off": measure(True, "off", args.quick, everything=False),
-               "fresh interpreter": measure(False, "auto", args.quick)}
+    results = {"fork-server": measure(True, "off", args.quick),
+               "fork-server, placement auto": measure(True, "auto", args.quick,
+                                                      everything=False),
+               "fresh interpreter": measure(False, "off", args.quick)}
     print(f"conditions: {os.cpu_count()} CPUs, load average before {load_before[0]:.2f}, "
           f"after {os.getloadavg()[0]:.2f} (the benchmark's own load included)")
     for mode, figures in results.items():

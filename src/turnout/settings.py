@@ -27,7 +27,7 @@ class Settings:
     max_parallel_cold_starts: int = 8
     use_zygote: bool = True
     # auto: the event loop gets a CPU of its own while it is busy (see pool/placement.py).
-    cpu_placement: str = "auto"
+    cpu_placement: str = "off"
     # Asynchronous invocation: multiply AWS's retry delays (1.0 = AWS's ~1 and ~2 minutes).
     async_retry_delay_scale: float = 1.0
     async_consumers: int = 32

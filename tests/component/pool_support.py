@@ -43,8 +43,7 @@ def function(root: Path, files: dict[str, str], *, name: str = "fn", revision: s
 
 @asynccontextmanager
 async def running_pool(data_dir: Path, **overrides: Any) -> AsyncIterator[Pool]:
-    # The test process's own thread is the loop here: pin it only where a test asks.
-    settings = Settings(data_dir=data_dir, **{"cpu_placement": "off", **overrides})
+    settings = Settings(data_dir=data_dir, **overrides)
     async with Pool(settings, SystemClock(), LogStore(data_dir)) as pool:
         yield pool
 

@@ -1,10 +1,12 @@
 """CPU placement: under load, the event loop gets a CPU of its own, environments the rest.
 
 Every invocation passes through the platform's one event-loop thread. When
-that thread and the environments share CPUs, the loop is preempted by the
+that thread and the environments share CPUs, the loop can be preempted by the
 workers it has just woken and pays for waking workers on the other CPUs; on
-the 2-vCPU machines of ``docs/performance.md`` this halved throughput at 64
-clients. So, once the loop is busy (``ISOLATE_AT`` of a CPU over the last
+the 2-vCPU machines of ``docs/performance.md``, with other processes competing
+for the CPUs, dedicating a CPU to the loop nearly doubled throughput at 64
+clients (on an otherwise idle machine the difference was within the noise,
+hence off by default). So, once the loop is busy (``ISOLATE_AT`` of a CPU over the last
 sample) with invocations running side by side (``PARALLEL_AT`` on average),
 its thread is pinned to one CPU and every environment (and the fork-server
 that forks new ones) to the others; when either falls below its ``RELEASE``
@@ -12,8 +14,8 @@ mark everyone may use every CPU again. One request at a time keeps the shared
 placement even when it keeps the loop busy: the chain is then serial, and
 crossing CPUs at each step only adds wake-ups.
 
-``--cpu-placement``: ``auto`` (the above), ``on`` (always dedicated), ``off``
-(never). With fewer than two CPUs there is nothing to place.
+``--cpu-placement``: ``off`` (the default: never), ``auto`` (the above), ``on``
+(always dedicated). With fewer than two CPUs there is nothing to place.
 """
 
 from __future__ import annotations
