@@ -90,3 +90,9 @@ def test_new_environments_get_the_environments_cpus_of_the_moment() -> None:
     both = frozenset({0, 1})
     assert calls == [(7, both), (0, frozenset({0})), (99, both), (8, frozenset({1})),
                      (0, both), (99, both), (9, both)]
+
+
+def test_off_never_samples_nor_moves_anything() -> None:
+    cpu_placer, calls, _ = placer("off", [0.9, 0.9], [41])
+    asyncio.run(cpu_placer.run())  # returns at once
+    assert calls == []

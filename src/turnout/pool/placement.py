@@ -130,6 +130,8 @@ class CpuPlacer:
 
     async def run(self) -> None:
         """Sample the loop's load every ``SAMPLE_S`` and re-place when the decision changes."""
+        if self._mode == "off" or len(self._cpus) < 2:
+            return  # nothing will ever move: no sampling either
         try:
             self.apply(should_dedicate(self._mode, False, 0.0, 0.0, len(self._cpus)))
             before = (self._thread_time(), self._busy_seconds(), self._clock.monotonic())
