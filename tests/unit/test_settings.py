@@ -18,6 +18,7 @@ from turnout.settings import Settings, settings_from
                                                                  data_dir=Path("d"))),
     ([], {"TURNOUT_ASYNC_RETRY_DELAY_SCALE": "0.01", "TURNOUT_REGION": "eu-west-1"},
      Settings(async_retry_delay_scale=0.01, region="eu-west-1")),
+    (["--cpu-placement", "auto"], {}, Settings(cpu_placement="auto")),
 ])
 def test_options_and_environment(argv: list[str], environ: dict[str, str],
                                  expected: Settings) -> None:
@@ -27,6 +28,8 @@ def test_options_and_environment(argv: list[str], environ: dict[str, str],
 @pytest.mark.parametrize(("argv", "environ", "named"), [
     (["--port", "abc"], {}, "--port"),
     ([], {"TURNOUT_KEEP_ALIVE_SECONDS": "soon"}, "TURNOUT_KEEP_ALIVE_SECONDS"),
+    (["--cpu-placement", "always"], {}, "--cpu-placement"),  # not one of auto, on, off
+    ([], {"TURNOUT_CPU_PLACEMENT": "ON"}, "TURNOUT_CPU_PLACEMENT"),
 ])
 def test_bad_values_are_usage_errors(argv: list[str], environ: dict[str, str], named: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:
