@@ -26,6 +26,9 @@ class Settings:
     max_environments: int = 64
     max_parallel_cold_starts: int = 8
     use_zygote: bool = True
+    # While exactly one invocation runs, the event loop polls instead of sleeping for up to
+    # this long after handing it over (0: never); see Pool._poll_while_waiting.
+    wait_poll_us: int = 500
     # auto: the event loop gets a CPU of its own while it is busy (see pool/placement.py).
     cpu_placement: str = "off"
     # Asynchronous invocation: multiply AWS's retry delays (1.0 = AWS's ~1 and ~2 minutes).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,21 @@ def test_a_worker_can_be_quicker_than_the_answer_naming_its_pid(
             assert result.cold_start
 
     run(scenario(), deadline_s=8)
+
+
+@pytest.mark.parametrize(("poll_us", "at_least_s", "at_most_s"), [
+    (0, 0.0, 0.02),  # sleeps until the answer
+    (40_000, 0.01, 0.15),  # polls for 40 ms of the 300 ms, then sleeps
+])
+def test_the_loop_polls_only_briefly_while_a_lone_invocation_runs(
+        tmp_path: Path, poll_us: int, at_least_s: float, at_most_s: float) -> None:
+    spec = function(tmp_path, {"index.py": HANDLER})
+
+    async def scenario() -> float:
+        async with running_pool(tmp_path / "data", wait_poll_us=poll_us) as pool:
+            await invoke(pool, spec, {})
+            before = time.thread_time()
+            await invoke(pool, spec, {"action": "sleep", "seconds": 0.3})
+            return time.thread_time() - before
+
+    assert at_least_s <= run(scenario()) <= at_most_s

@@ -19,6 +19,7 @@ from turnout.settings import Settings, settings_from
     ([], {"TURNOUT_ASYNC_RETRY_DELAY_SCALE": "0.01", "TURNOUT_REGION": "eu-west-1"},
      Settings(async_retry_delay_scale=0.01, region="eu-west-1")),
     (["--cpu-placement", "auto"], {}, Settings(cpu_placement="auto")),
+    ([], {"TURNOUT_WAIT_POLL_US": "0"}, Settings(wait_poll_us=0)),
 ])
 def test_options_and_environment(argv: list[str], environ: dict[str, str],
                                  expected: Settings) -> None:
