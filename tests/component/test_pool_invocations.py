@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.component.pool_support import (
@@ -215,7 +216,7 @@ def test_memory_over_the_limit(tmp_path: Path) -> None:
 
 
 ENVIRONMENT = """
-import os, boto3, tempfile
+import os, subprocess, sys, boto3, tempfile
 
 def handler(event, context):
     names = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
@@ -229,6 +230,9 @@ def handler(event, context):
             "endpoint": client.meta.endpoint_url, "region": client.meta.region_name,
             "cwd": os.getcwd(), "tmp": tmp, "tmp_exists": os.path.isdir(tmp),
             "pgid_is_pid": os.getpgid(0) == os.getpid(), "pid": os.getpid(),
+            "child_fds": subprocess.run(
+                [sys.executable, "-c", "import os; print(len(os.listdir('/proc/self/fd')))"],
+                capture_output=True, text=True, close_fds=False).stdout.strip(),
             "context": [context.function_name, context.function_version,
                         context.memory_limit_in_mb, context.invoked_function_arn,
                         context.log_group_name, context.log_stream_name,
@@ -266,6 +270,13 @@ def test_what_a_function_sees(tmp_path: Path, use_zygote: bool) -> None:
             assert seen["region"] == "eu-west-1"
             assert seen["tmp_exists"] and seen["tmp"] != "/tmp"
             assert seen["pgid_is_pid"]
+            # Turnout's Python runtime talks over its private Unix socket, not TCP, and
+            # the function's child processes inherit nothing but stdin, stdout, stderr
+            # (and the descriptor listing /proc/self/fd).
+            worker = psutil.Process(seen["pid"])
+            assert worker.net_connections(kind="tcp") == []
+            assert len(worker.net_connections(kind="unix")) == 1
+            assert seen["child_fds"] == "4"
             assert seen["context"] == [
                 "orders", "$LATEST", "256", spec.function_arn + ":live", "/aws/lambda/orders",
                 env["AWS_LAMBDA_LOG_STREAM_NAME"], {"k": "v"}, "id-1"]

@@ -23,4 +23,4 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(line_buffering=True, write_through=True)
-    sandbox.run(config)
+    sandbox.run(config, config.get("private_fd"))

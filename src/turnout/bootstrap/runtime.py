@@ -282,8 +282,14 @@ def _fail(error_type: str, message: str, request_id: str, stack: list[str],
 TRACE_ID = ReusedVariable("_X_AMZN_TRACE_ID")
 
 
-def main() -> None:
-    client = RuntimeApiClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+def main(private_fd: int | None = None) -> None:
+    """Run the function: Init, then invocations until the platform goes away.
+
+    ``private_fd``: the Unix socket the platform connected to this environment's
+    Runtime API (see ``turnout.pool.environment``); TCP to ``AWS_LAMBDA_RUNTIME_API``
+    without one.
+    """
+    client = RuntimeApiClient(os.environ["AWS_LAMBDA_RUNTIME_API"], private_fd)
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     if task_root not in sys.path:
         sys.path.insert(0, task_root)

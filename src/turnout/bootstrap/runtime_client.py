@@ -1,6 +1,8 @@
 """The Python runtime's HTTP/1.1 client for the Lambda Runtime API (stdlib only).
 
-One keep-alive connection to ``AWS_LAMBDA_RUNTIME_API``; routes and headers as in
+One keep-alive connection to the platform: the private Unix socket the platform
+handed over at start when there is one, else ``AWS_LAMBDA_RUNTIME_API`` over TCP.
+Routes and headers as in
 https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html . This is on every
 warm invocation's path, so each step is counted: an invocation costs one
 ``sendall`` (its answer with the next ``GET /next`` pipelined behind it) and
@@ -67,10 +69,14 @@ class RuntimeApiClient:
     ``recv`` buffer per read costs an ``mmap``, an ``mremap`` and a ``munmap``).
     """
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, private_fd: int | None = None) -> None:
         host, _, port = address.rpartition(":")
         self._address = (host, int(port))
         self._sock: socket.socket | None = None
+        if private_fd is not None:
+            # Already connected; the function's own child processes must not inherit it.
+            self._sock = socket.socket(fileno=private_fd)
+            self._sock.set_inheritable(False)
         self._buffer = b""
         # Anonymous memory: only the pages the kernel writes into become resident
         # (a bytearray would be zero-filled, 256 KB resident in every environment).

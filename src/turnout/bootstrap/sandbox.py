@@ -78,11 +78,12 @@ def configure(config: dict[str, object], out_fd: int) -> None:
     apply_limits(int(config.get("nofile", DEFAULT_NOFILE)))  # type: ignore[call-overload]
 
 
-def run(config: dict[str, object]) -> None:
-    """Run the environment's runtime: our Python runtime in-process, or exec a bootstrap."""
+def run(config: dict[str, object], private_fd: int | None = None) -> None:
+    """Run the environment's runtime: our Python runtime in-process (over ``private_fd``,
+    its private Runtime API socket, when given), or exec a custom runtime's bootstrap."""
     if config["mode"] == "exec":
         path = str(config["exec_path"])
         os.execv(path, [path])
     from turnout.bootstrap import runtime
 
-    runtime.main()
+    runtime.main(private_fd)

@@ -1,8 +1,9 @@
 """The fork-server: a pre-imported interpreter that forks one child per new environment.
 
 The platform starts it with one end of a ``SOCK_SEQPACKET`` socket pair. Each
-message asks for an environment (JSON config, plus the output pipe as an
-``SCM_RIGHTS`` descriptor); the answer names the child's pid. When a child
+message asks for an environment (JSON config, plus as ``SCM_RIGHTS`` descriptors
+the output pipe and, for a Python runtime, the environment's private Runtime API
+socket); the answer names the child's pid. When a child
 exits, the zygote (its parent) reaps it and reports the wait status.
 
 Heavy modules (boto3 included) are imported once here and frozen out of the
@@ -71,7 +72,7 @@ def fork_spare(platform: socket.socket, closing: list[int]) -> Spare:
                 os._exit(0)
             request = json.loads(message)
             sandbox.configure(request, fds[0])
-            sandbox.run(request)
+            sandbox.run(request, fds[1] if len(fds) > 1 else None)
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
@@ -87,14 +88,15 @@ def fork_spare(platform: socket.socket, closing: list[int]) -> Spare:
     return pid, ours
 
 
-def hand_over(spare: Spare, message: bytes, out_fd: int) -> int:
+def hand_over(spare: Spare, message: bytes, fds: list[int]) -> int:
     pid, sock = spare
     try:
-        rights = array.array("i", [out_fd])
+        rights = array.array("i", fds)
         sock.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
     finally:
         sock.close()
-        os.close(out_fd)
+        for fd in fds:
+            os.close(fd)
     return pid
 
 
@@ -133,7 +135,7 @@ def main() -> None:
                 if not message:  # the platform closed its end: stop
                     os._exit(0)
                 request_id = json.loads(message)["id"]
-                pid = hand_over(spare, message, fds[0])
+                pid = hand_over(spare, message, fds)
                 sock.send(json.dumps({"id": request_id, "pid": pid}).encode())
                 spare = fork_spare(sock, closing)
             else:

@@ -3,6 +3,13 @@
 The environment turns what the worker does (``GET /next``, ``/response``,
 ``/error``, ``/init/error``, exiting) into outcomes, enforces the function's
 timeout and memory size, and captures stdout/stderr through a pipe.
+
+The Runtime API is served on a loopback TCP port (``AWS_LAMBDA_RUNTIME_API`` is
+``host:port``, which AWS's runtime interface clients and custom runtimes use) and,
+for Turnout's own Python runtime, also over a private Unix socket pair connected
+before the process starts: the same HTTP, without TCP's loopback stack, which
+costs the platform about twice the CPU per exchange with an environment on this
+kind of machine (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +29,7 @@ from typing import NamedTuple
 from turnout.clock import Clock
 from turnout.observe.logs import timeout_line
 from turnout.pool import runtime_api
+from turnout.pool.launcher import ChildFds
 from turnout.pool.lifecycle import EnvState, check_transition
 from turnout.pool.runtime_api import RuntimeApiConnection
 from turnout.pool.spec import EnvironmentSpec
@@ -35,7 +44,7 @@ SIGNAL_NAMES = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
                 signal.SIGABRT: "aborted", signal.SIGTERM: "terminated",
                 signal.SIGBUS: "bus error", signal.SIGINT: "interrupt", signal.SIGHUP: "hangup"}
 
-Spawner = Callable[[Mapping[str, object], int, Callable[[int], None]], Awaitable[int]]
+Spawner = Callable[[Mapping[str, object], ChildFds, Callable[[int], None]], Awaitable[int]]
 
 
 def exit_description(status: int) -> str:
@@ -112,6 +121,7 @@ class Environment:
         self._on_dead = on_dead
         self._loop = asyncio.get_running_loop()
         self._server: asyncio.Server | None = None
+        self._private: RuntimeApiConnection | None = None
         self._connections: set[RuntimeApiConnection] = set()
         self._parked: RuntimeApiConnection | None = None
         self._pending_event: tuple[bytes, bytes] | None = None
@@ -133,13 +143,21 @@ class Environment:
 
     async def start(self, spawn: Spawner, config: dict[str, object],
                     variables: Callable[[int, str], dict[str, str]],
-                    init_deadline_s: float = INIT_DEADLINE_S) -> None:
+                    init_deadline_s: float = INIT_DEADLINE_S,
+                    private_socket: bool = False) -> None:
         """Create the process and run its Init; afterwards the state is IDLE or DEAD.
 
         ``variables(port, tmpdir)`` builds the environment variables once the
         Runtime API port and the private temporary directory exist.
+        ``private_socket``: also hand the process a connected Unix socket to the
+        Runtime API (only Turnout's own Python runtime knows to use it).
         """
         self._server, port = await runtime_api.serve(self._loop, self)
+        theirs = None
+        if private_socket:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            _, self._private = await self._loop.connect_accepted_socket(
+                lambda: RuntimeApiConnection(self), ours)
         self._tmpdir = tempfile.mkdtemp(prefix="turnout-env-")
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
@@ -148,7 +166,8 @@ class Environment:
         config = dict(config, env=variables(port, self._tmpdir))
         self._started = self._clock.monotonic()
         try:
-            self.pid = await spawn(config, write_fd, self._process_exited)
+            fds = ChildFds(write_fd, None if theirs is None else theirs.fileno())
+            self.pid = await spawn(config, fds, self._process_exited)
         except BaseException:
             self._die()
             self._cleanup()
@@ -157,6 +176,8 @@ class Environment:
             raise
         finally:
             os.close(write_fd)
+            if theirs is not None:
+                theirs.close()
         self._status_path = f"/proc/{self.pid}/status"
         if self.state is EnvState.STARTING:
             self._move(EnvState.INITIALIZING)
@@ -192,6 +213,8 @@ class Environment:
         self._move(EnvState.DEAD)
         if self._server is not None:
             self._server.close()
+        if self._private is not None:
+            self._private.close()
         for connection in list(self._connections):
             connection.close()
         if not self._ready.done():

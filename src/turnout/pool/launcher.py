@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import turnout
 from turnout.errors import ServiceError
@@ -37,6 +38,16 @@ KILLED_STATUS = signal.SIGKILL  # a wait status meaning "killed by SIGKILL"
 
 class LaunchFailed(ServiceError):
     """The platform could not create a worker process."""
+
+
+class ChildFds(NamedTuple):
+    """The descriptors a new environment's process receives."""
+
+    output: int  # the write end of its stdout/stderr pipe
+    runtime: int | None  # its end of the private Runtime API socket (Python runtimes)
+
+    def handed(self) -> list[int]:
+        return [self.output] if self.runtime is None else [self.output, self.runtime]
 
 
 def entrypoint_problem(spec: EnvironmentSpec) -> str | None:
@@ -66,16 +77,18 @@ def watch_child(loop: asyncio.AbstractEventLoop, pid: int, on_exit: ExitCallback
 
 
 def spawn_fresh(loop: asyncio.AbstractEventLoop, interpreter: str, config: Mapping[str, object],
-                out_fd: int, on_exit: ExitCallback) -> int:
+                fds: ChildFds, on_exit: ExitCallback) -> int:
     """Start ``interpreter`` running ``turnout.bootstrap.launch`` in a new session."""
     settings = {key: value for key, value in config.items() if key != "env"}
-    settings.update(parent=os.getpid(), source_root=SOURCE_ROOT, hide_paths=[SOURCE_ROOT, ""])
+    settings.update(parent=os.getpid(), source_root=SOURCE_ROOT, hide_paths=[SOURCE_ROOT, ""],
+                    private_fd=fds.runtime)
     try:
         process = subprocess.Popen(
             [interpreter, "-c", LAUNCH_START, json.dumps(settings)],
-            stdin=subprocess.DEVNULL, stdout=out_fd, stderr=out_fd, cwd=str(config["cwd"]),
-            env=dict(config["env"]), start_new_session=True,  # type: ignore[call-overload]
-            close_fds=True)
+            stdin=subprocess.DEVNULL, stdout=fds.output, stderr=fds.output,
+            cwd=str(config["cwd"]), env=dict(config["env"]),  # type: ignore[call-overload]
+            start_new_session=True, close_fds=True,
+            pass_fds=() if fds.runtime is None else (fds.runtime,))
     except OSError as exc:
         raise LaunchFailed(f"cannot start {interpreter}: {exc}") from exc
     process.returncode = 0  # we reap it ourselves (watch_child); keep Popen from waiting
@@ -123,7 +136,7 @@ class Zygote:
         async with asyncio.timeout(deadline_s):
             await asyncio.shield(self._ready)
 
-    async def spawn(self, config: Mapping[str, object], out_fd: int, on_exit: ExitCallback,
+    async def spawn(self, config: Mapping[str, object], fds: ChildFds, on_exit: ExitCallback,
                     ) -> int:
         """Fork an environment; return its pid once the zygote has forked it."""
         if self._sock is None:
@@ -134,7 +147,7 @@ class Zygote:
         message = json.dumps(dict(config, id=request_id)).encode()
         try:
             self._sock.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                            array.array("i", [out_fd]))])
+                                            array.array("i", fds.handed()))])
         except OSError as exc:
             self._pending.pop(request_id, None)
             raise LaunchFailed(f"fork-server unreachable: {exc}") from exc

@@ -26,6 +26,7 @@ from turnout.pool.environment import Environment, Outcome, platform_error
 from turnout.pool.interpreters import Interpreters
 from turnout.pool.launcher import (
     SOURCE_ROOT,
+    ChildFds,
     ExitCallback,
     Zygote,
     entrypoint_problem,
@@ -256,7 +257,8 @@ class Pool:
         try:
             self.cold_starts += 1
             await env.start(self._spawner(spec), self._config(spec),
-                            lambda port, tmpdir: self._variables(env, port, tmpdir))
+                            lambda port, tmpdir: self._variables(env, port, tmpdir),
+                            private_socket=is_python(spec.runtime))
         except BaseException:
             env.kill("failed start")
             raise
@@ -274,14 +276,14 @@ class Pool:
                 self._placer.place(zygote.pid)
             spawn = zygote.spawn
         else:
-            async def spawn(config: Mapping[str, object], out_fd: int,
+            async def spawn(config: Mapping[str, object], fds: ChildFds,
                             on_exit: ExitCallback) -> int:
-                return spawn_fresh(asyncio.get_running_loop(), interpreter, config, out_fd,
+                return spawn_fresh(asyncio.get_running_loop(), interpreter, config, fds,
                                    on_exit)
 
-        async def placed(config: Mapping[str, object], out_fd: int,
+        async def placed(config: Mapping[str, object], fds: ChildFds,
                          on_exit: ExitCallback) -> int:
-            pid = await spawn(config, out_fd, on_exit)
+            pid = await spawn(config, fds, on_exit)
             self._placer.place(pid)
             return pid
 
