@@ -182,6 +182,22 @@ def test_timeout_kills_the_environment(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_a_deadline_belongs_to_its_own_invocation(tmp_path: Path) -> None:
+    """The next invocation in the same environment is measured against its own deadline,
+    not the one of the invocation before it (which ended just short of its own)."""
+    spec = function(tmp_path, {"index.py": HANDLER}, timeout_s=2)
+
+    async def scenario() -> None:
+        async with running_pool(tmp_path / "data") as pool:
+            long = await invoke(pool, spec, {"action": "sleep", "seconds": 1.85}, "req-long")
+            assert long.function_error is None, long.payload
+            after = await invoke(pool, spec, {"action": "sleep", "seconds": 0.3}, "req-after")
+            assert after.function_error is None, after.payload
+            assert pid_of(after.payload) == pid_of(long.payload)
+
+    run(scenario())
+
+
 def test_exit_during_an_invocation(tmp_path: Path) -> None:
     spec = function(tmp_path, {"index.py": HANDLER})
 

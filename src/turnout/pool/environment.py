@@ -76,6 +76,7 @@ class Outcome(NamedTuple):
 class _Invocation:
     request_id: str
     started: float
+    deadline: float  # monotonic
     future: asyncio.Future[tuple[bytes, str | None]]
 
 
@@ -126,6 +127,7 @@ class Environment:
         self._parked: RuntimeApiConnection | None = None
         self._pending_event: tuple[bytes, bytes] | None = None
         self._current: _Invocation | None = None
+        self._watch_timer: asyncio.TimerHandle | None = None
         self._ready: asyncio.Future[None] = self._loop.create_future()
         self.exited: asyncio.Future[int] = self._loop.create_future()
         self._output = bytearray()
@@ -211,6 +213,7 @@ class Environment:
         if self.state is EnvState.DEAD:
             return
         self._move(EnvState.DEAD)
+        self._stop_watch()
         if self._server is not None:
             self._server.close()
         if self._private is not None:
@@ -281,20 +284,20 @@ class Environment:
         headers = runtime_api.event_headers(request_id, deadline_ms, invoked_arn, trace_id,
                                             client_context, cognito_identity)
         future: asyncio.Future[tuple[bytes, str | None]] = self._loop.create_future()
-        self._current = _Invocation(request_id, started, future)
+        timeout_s = self.spec.timeout_s
+        current = self._current = _Invocation(request_id, started, started + timeout_s, future)
         parked, self._parked = self._parked, None
         if parked is None or not parked.send_event(headers, payload):
             self._pending_event = (headers, payload)
-        timeout_s = self.spec.timeout_s
-        watch = self._loop.call_later(min(MEMORY_CHECK_S, timeout_s), self._watch,
-                                      started + timeout_s)
+        self._watch_timer = self._loop.call_later(min(MEMORY_CHECK_S, timeout_s), self._watch,
+                                                  current)
         try:
             body, error_type = await future
         except BaseException:  # abandoned mid-invocation: the worker's state is unknown
             self.kill("abandoned")
             raise
         finally:
-            watch.cancel()
+            self._stop_watch()
             self._current = None
             self._pending_event = None
         ended = clock.monotonic()
@@ -312,12 +315,13 @@ class Environment:
             self._move(EnvState.IDLE)
         return Outcome(body, error_type, output, duration_ms, max(1, -(-self._peak_kb // 1024)))
 
-    def _watch(self, deadline: float) -> None:
-        """While an invocation runs: enforce the timeout and watch RSS against MemorySize."""
-        current = self._current
-        if current is None or current.future.done():
+    def _watch(self, current: _Invocation) -> None:
+        """While ``current`` runs: enforce its timeout and watch RSS against MemorySize."""
+        self._watch_timer = None
+        if self._current is not current or current.future.done():
             return
         now = self._clock.monotonic()
+        deadline = current.deadline
         if now >= deadline:
             self._timed_out(current)
             return
@@ -327,8 +331,13 @@ class Environment:
             self._peak_kb = max(self._peak_kb, self.spec.memory_mb * 1024)
             self.kill("oom")
             return
-        self._loop.call_later(min(MEMORY_CHECK_S, max(deadline - now, 0.0)), self._watch,
-                              deadline)
+        self._watch_timer = self._loop.call_later(min(MEMORY_CHECK_S, max(deadline - now, 0.0)),
+                                                  self._watch, current)
+
+    def _stop_watch(self) -> None:
+        if self._watch_timer is not None:
+            self._watch_timer.cancel()
+            self._watch_timer = None
 
     def _timed_out(self, current: _Invocation) -> None:
         self.kill("timeout")
