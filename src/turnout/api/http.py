@@ -19,7 +19,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import NamedTuple, cast
+from typing import ClassVar, NamedTuple, cast
 
 import httptools
 
@@ -54,8 +54,8 @@ Responder = Callable[[HttpRequest], Awaitable[Response]]
 class _Date:
     """The ``Date`` header, formatted once per second."""
 
-    second = -1
-    line = b""
+    second: ClassVar[int] = -1
+    line: ClassVar[bytes] = b""
 
     @classmethod
     def header(cls) -> bytes:

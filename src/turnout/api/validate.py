@@ -58,8 +58,10 @@ class _Rule:
     kind: str
     numeric: bool  # min/max bound the value
     sized: bool  # min/max bound the length
-    minimum: float | None
-    maximum: float | None
+    # int | float, not float: the model's integer bounds must print as integers, and a
+    # mypyc-compiled build would turn an int stored in a float field into a float.
+    minimum: int | float | None
+    maximum: int | float | None
     enum: frozenset[str] | None
     enum_text: str
     pattern: str | None

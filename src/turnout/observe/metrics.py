@@ -315,7 +315,8 @@ class Metrics:
 
 _BOUND_TEXT = (*(format(bound, "g") for bound in BUCKETS_S), "+Inf")
 
-_GAUGES: tuple[tuple[str, str, Callable[[_SeriesState], float]], ...] = (
+# int | float keeps the integer gauges integers (a mypyc build would make them floats).
+_GAUGES: tuple[tuple[str, str, Callable[[_SeriesState], int | float]], ...] = (
     ("turnout_concurrent_executions", "Invocations running now.", lambda s: s.inflight),
     ("turnout_provisioned_concurrent_executions", "Invocations running on provisioned slots now.",
      lambda s: s.inflight_provisioned),

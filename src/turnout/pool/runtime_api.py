@@ -10,7 +10,9 @@ httptools: this is on every invocation's path.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol, cast
+import socket
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
 
 import httptools
 
@@ -196,5 +198,8 @@ async def serve(loop: asyncio.AbstractEventLoop, handler: RuntimeApiHandler,
                 ) -> tuple[asyncio.Server, int]:
     """Listen on 127.0.0.1 at a free port for one environment's worker."""
     server = await loop.create_server(lambda: RuntimeApiConnection(handler), "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    # uvloop hands back a list where typeshed promises a tuple; read it untyped so that a
+    # mypyc-compiled build does not reject the list.
+    sockets: Sequence[socket.socket] = cast(Any, server).sockets
+    port = sockets[0].getsockname()[1]
     return server, port
