@@ -9,12 +9,15 @@ of the platform process and of the environments (psutil), which noisy neighbours
 disturb less than wall-clock figures. Every loop is bounded in count and time.
 
 Throughput is measured with the Python load generator and, when Debian's ``wrk``
-is installed, with ``wrk`` too. A second fork-server run with ``--cpu-placement
-auto`` (``turnout.pool.placement``) shows what the placement does, with the load
-generator free to run on any CPU and also "pinned" to the CPUs Turnout then
-gives its environments.
+is installed, with ``wrk`` too. Turnout runs from the build the benchmark
+imports: the compiled copy that ``make run`` serves when started as below
+(``tools/build_compiled.py``); a second fork-server run from the Python
+sources shows what compiling the invocation path does. ``--placement`` adds a
+fork-server run with ``--cpu-placement auto`` (``turnout.pool.placement``), with
+the load generator free to run on any CPU and also "pinned" to the CPUs Turnout
+then gives its environments.
 
-    .venv/bin/python -m bench.bench_invoke [--quick]
+    PYTHONPATH=build/compiled .venv/bin/python -m bench.bench_invoke [--quick] [--placement]
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ import psutil
 
 from bench import wrk
 from bench.loadgen import LoadResult, run_load
-from tests.helpers import TurnoutProcess, lambda_client, make_zip
+from tests.helpers import SOURCE_ROOT, TurnoutProcess, lambda_client, make_zip
+from turnout.api import http
 from turnout.pool.placement import dedicated
+
+PYTHON_SOURCES = str(Path(__file__).resolve().parents[1] / "src")
 
 HELLO = "def handler(event, context):\n    return {'hello': 'world'}\n"
 IMPORTS_BOTO3 = ("import boto3\n\n"
@@ -117,13 +123,15 @@ def idle_environment_memory(server: TurnoutProcess) -> dict[str, float]:
 
 
 def measure(zygote: bool, placement: str, quick: bool, everything: bool = True,
-            ) -> dict[str, Any]:
-    """Warm latency and throughput; with ``everything``, cold starts and memory too."""
+            sources: str = str(SOURCE_ROOT)) -> dict[str, Any]:
+    """Warm latency and throughput; with ``everything``, cold starts and memory too.
+    ``sources``: where the server imports Turnout from."""
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as data:
         server = TurnoutProcess(Path(data), {"TURNOUT_USE_ZYGOTE": str(zygote).lower(),
                                              "TURNOUT_CPU_PLACEMENT": placement,
-                                             "TURNOUT_MAX_ENVIRONMENTS": "200"})
+                                             "TURNOUT_MAX_ENVIRONMENTS": "200",
+                                             "PYTHONPATH": sources})
         server.start()
         try:
             client = lambda_client(server.endpoint)
@@ -173,12 +181,21 @@ def measure(zygote: bool, placement: str, quick: bool, everything: bool = True,
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--placement", action="store_true",
+                        help="add a fork-server run with --cpu-placement auto")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    results = {"fork-server": measure(True, "off", args.quick),
-               "fork-server, placement auto": measure(True, "auto", args.quick,
-                                                      everything=False),
-               "fresh interpreter": measure(False, "off", args.quick)}
+    compiled = not http.__file__.endswith(".py")
+    build = "compiled" if compiled else "Python sources"
+    results = {f"fork-server ({build})": measure(True, "off", args.quick)}
+    if compiled:
+        results["fork-server (Python sources)"] = measure(True, "off", args.quick,
+                                                          everything=False,
+                                                          sources=PYTHON_SOURCES)
+    if args.placement:
+        results[f"fork-server ({build}), placement auto"] = measure(True, "auto", args.quick,
+                                                                    everything=False)
+    results[f"fresh interpreter ({build})"] = measure(False, "off", args.quick)
     print(f"conditions: {os.cpu_count()} CPUs, load average before {load_before[0]:.2f}, "
           f"after {os.getloadavg()[0]:.2f} (the benchmark's own load included)")
     for mode, figures in results.items():

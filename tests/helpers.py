@@ -11,7 +11,11 @@ import time
 import zipfile
 from pathlib import Path
 
-SOURCE_ROOT = Path(__file__).resolve().parents[1] / "src"  # this checkout's code, not the venv's
+import turnout
+
+# The code under test: this checkout's sources, or the compiled copy of them when the
+# tests run against it (``make test``); never another installed turnout.
+SOURCE_ROOT = Path(turnout.__file__).resolve().parents[1]
 
 
 def make_zip(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
