@@ -33,9 +33,11 @@ def make_zip(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
 class TurnoutProcess:
     """``python -m turnout serve`` on 127.0.0.1 with a free port and its own data dir."""
 
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> None:
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
+        self.cwd = cwd
         self.process: subprocess.Popen[str] | None = None
         self.endpoint = ""
 
@@ -44,7 +46,7 @@ class TurnoutProcess:
                "TURNOUT_DATA_DIR": str(self.data_dir), "TURNOUT_PORT": "0",
                "TURNOUT_HOST": "127.0.0.1", **self.extra_env}
         self.process = subprocess.Popen([sys.executable, "-m", "turnout", "serve"], env=env,
-                                        stdout=subprocess.PIPE, text=True,
+                                        stdout=subprocess.PIPE, text=True, cwd=self.cwd,
                                         start_new_session=True)
         assert self.process.stdout is not None
         started = time.monotonic()

@@ -35,6 +35,11 @@ class Settings:
     async_retry_delay_scale: float = 1.0
     async_consumers: int = 32
 
+    def __post_init__(self) -> None:
+        # Absolute from the start: environments run in their code directory, and the paths
+        # they are given (LAMBDA_TASK_ROOT, the handler's module) must not depend on a cwd.
+        object.__setattr__(self, "data_dir", self.data_dir.absolute())
+
     @property
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"

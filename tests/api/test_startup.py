@@ -1,4 +1,5 @@
-"""Starting Turnout where it cannot run ends with a clear message, not a traceback."""
+"""Starting Turnout: with its defaults it runs functions; where it cannot run, it ends
+with a clear message, not a traceback."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.helpers import SOURCE_ROOT, TurnoutProcess
+from tests.helpers import SOURCE_ROOT, TurnoutProcess, lambda_client, make_zip
 
 
 def _serve(*args: str) -> subprocess.CompletedProcess[str]:
@@ -32,3 +34,23 @@ def test_a_busy_port_is_refused(tmp_path: object) -> None:
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_default_data_dir_relative_to_where_turnout_starts(tmp_path: Path) -> None:
+    """``make run`` keeps state in ``./.turnout``: a function's code under a relative
+    path must still be found by its environment, which runs in that code's directory."""
+    server = TurnoutProcess(tmp_path / ".turnout", {"TURNOUT_DATA_DIR": ".turnout"},
+                            cwd=tmp_path)
+    server.start()
+    try:
+        client = lambda_client(server.endpoint)
+        client.create_function(
+            FunctionName="here", Runtime="python3.11", Handler="index.handler",
+            Role="arn:aws:iam::000000000000:role/test",
+            Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 'ran'\n"})})
+        answer = client.invoke(FunctionName="here")
+        assert "FunctionError" not in answer, answer["Payload"].read()
+        assert answer["Payload"].read() == b'"ran"'
+        assert (tmp_path / ".turnout" / "state.db").exists()
+    finally:
+        server.stop()

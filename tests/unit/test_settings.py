@@ -26,6 +26,15 @@ def test_options_and_environment(argv: list[str], environ: dict[str, str],
     assert settings_from(argv, environ) == expected
 
 
+@pytest.mark.parametrize(("given", "absolute"), [
+    (Path(".turnout"), Path.cwd() / ".turnout"),  # the default
+    (Path("d"), Path.cwd() / "d"),
+    (Path("/srv/turnout"), Path("/srv/turnout")),
+])
+def test_the_data_dir_is_absolute_from_the_start(given: Path, absolute: Path) -> None:
+    assert Settings(data_dir=given).data_dir == absolute
+
+
 @pytest.mark.parametrize(("argv", "environ", "named"), [
     (["--port", "abc"], {}, "--port"),
     ([], {"TURNOUT_KEEP_ALIVE_SECONDS": "soon"}, "TURNOUT_KEEP_ALIVE_SECONDS"),
