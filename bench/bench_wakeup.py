@@ -1,7 +1,9 @@
 """What one process waking another costs on this machine: the floor under every crossing.
 
-Two processes ping-pong one byte over a socket pair, ``--count`` round trips,
-first both on the same CPU, then on two different CPUs. Each round trip is two
+Two processes ping-pong one byte, ``--count`` round trips, first both on the
+same CPU, then on two different CPUs; over a Unix socket pair (what Turnout's
+Python runtime uses to reach its Runtime API) and over TCP on loopback (what
+``AWS_LAMBDA_RUNTIME_API`` and every client use). Each round trip is two
 wake-ups; the CPU time of each side per round trip is what a wake-up costs the
 process that sends it (on a virtual machine, waking an idle vCPU is an exit to
 the hypervisor). An invocation through Turnout crosses four process boundaries
@@ -18,8 +20,21 @@ import socket
 import time
 
 
-def ping_pong(count: int, parent_cpu: int, child_cpu: int) -> dict[str, float]:
-    ours, theirs = socket.socketpair()
+def connected_pair(kind: str) -> tuple[socket.socket, socket.socket]:
+    """Two connected stream sockets: a Unix socket pair, or TCP on 127.0.0.1."""
+    if kind == "unix":
+        return socket.socketpair()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        ours = socket.create_connection(listener.getsockname())
+        theirs, _ = listener.accept()
+    for end in (ours, theirs):
+        end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return ours, theirs
+
+
+def ping_pong(count: int, parent_cpu: int, child_cpu: int, kind: str = "unix",
+              ) -> dict[str, float]:
+    ours, theirs = connected_pair(kind)
     pid = os.fork()
     if pid == 0:
         try:
@@ -57,9 +72,10 @@ def main() -> None:
     runs = [("same CPU", cpus[0], cpus[0])]
     if len(cpus) > 1:
         runs.append(("two CPUs", cpus[0], cpus[1]))
-    for name, first, second in runs:
-        figures = ping_pong(args.count, first, second)
-        print(f"{name}: " + "  ".join(f"{k}={v:.1f}" for k, v in figures.items()))
+    for kind in ("unix", "tcp"):
+        for name, first, second in runs:
+            figures = ping_pong(args.count, first, second, kind)
+            print(f"{kind}, {name}: " + "  ".join(f"{k}={v:.1f}" for k, v in figures.items()))
 
 
 if __name__ == "__main__":
